@@ -1,0 +1,1 @@
+"""Streamlit-only pieces shared by the pages."""

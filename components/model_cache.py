@@ -1,0 +1,35 @@
+"""The only st.cache_resource in LM Lab: one ModelStore per server process.
+
+Every session shares the loaded models; each model has its own lock
+(lmlab.loading.LoadedModel.lock) so concurrent users take turns.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lmlab.errors import LMLabError, user_message
+from lmlab.loading import LoadedModel, ModelStore
+from lmlab.registry import get_spec
+
+
+@st.cache_resource(show_spinner=False)
+def model_store() -> ModelStore:
+    return ModelStore()
+
+
+def load_model(model_id: str, purpose: str = "generate") -> LoadedModel | None:
+    """The shared model, loading it with a spinner; None after showing an error."""
+    store = model_store()
+    try:
+        spec = get_spec(model_id)
+        if store.is_loaded(spec.id, purpose):
+            return store.get(spec.id, purpose)
+        with st.spinner(f"Loading {spec.name} ({spec.size_label})… the first load of an "
+                        "embedded model converts it once and can take half a minute."):
+            return store.get(spec.id, purpose)
+    except LMLabError as error:
+        st.error(user_message(error))
+    except Exception as error:  # never a traceback in the UI
+        st.error(user_message(error))
+    return None

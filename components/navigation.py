@@ -1,0 +1,23 @@
+"""The table of pages: app.py routes from it, the home page links from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str  # relative to the project root
+    title: str
+    icon: str
+    section: str
+    blurb: str
+    url_path: str | None = None
+
+
+PAGES: list[PageInfo] = [
+    PageInfo("pages/home.py", "Home", "🏠", "LM Lab", "What LM Lab is and where to start."),
+    PageInfo("pages/generate.py", "Text generation", "✍️", "Use a model",
+             "Give a prompt and watch a real language model continue it, token by token.",
+             "generate"),
+]

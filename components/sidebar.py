@@ -1,0 +1,57 @@
+"""The shared sidebar: language, device, and a model picker with its card."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from components.i18n import LANGUAGES, t
+from components.model_cache import load_model, model_store
+from lmlab.device import describe_device
+from lmlab.loading import LoadedModel
+from lmlab.registry import ModelSpec, models_for
+from lmlab.sources import is_available, offline_available
+
+
+def shared_sidebar() -> None:
+    """Drawn by app.py on every page."""
+    with st.sidebar:
+        st.selectbox(t("Language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                     key=state.LANGUAGE)
+        st.caption(f"{t('Device')}: **{describe_device(model_store().device)}**")
+
+
+def _label(spec: ModelSpec) -> str:
+    if offline_available(spec):
+        return f"{spec.name} · offline"
+    return f"{spec.name} · needs internet" if not is_available(spec) else spec.name
+
+
+def model_picker(task: str, purpose: str = "generate", label: str = "Model") -> LoadedModel | None:
+    """A sidebar selectbox of the catalog models for `task`; returns the loaded model."""
+    specs = models_for(task)
+    if not specs:
+        st.error(f"No model in the catalog can do “{task}”.")
+        return None
+    ids = [s.id for s in specs]
+    by_id = {s.id: s for s in specs}
+    key = state.model_key(task)
+    if st.session_state.get(key) not in ids:
+        available = [s.id for s in specs if is_available(s)]
+        st.session_state[key] = (available or ids)[0]
+    with st.sidebar:
+        model_id = st.selectbox(t(label), ids, format_func=lambda i: _label(by_id[i]), key=key)
+    loaded = load_model(model_id, purpose)
+    with st.sidebar:
+        model_card(by_id[model_id], loaded)
+    return loaded
+
+
+def model_card(spec: ModelSpec, loaded: LoadedModel | None) -> None:
+    lines = [f"**{spec.name}** · {spec.size_label}", f"{t('License')}: {spec.license}"]
+    if loaded is not None:
+        dtype = str(loaded.dtype).replace("torch.", "") if loaded.dtype else "float32"
+        lines.append(f"{t('Source')}: {loaded.source_label} · {dtype}")
+    st.caption("  \n".join(lines))
+    if spec.description:
+        st.caption(spec.description)

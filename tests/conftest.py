@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny models on disk, registered in the catalog; no network."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+# Tests never touch the network: the Hub is "unreachable" from the start.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("LMLAB_DEVICE", "cpu")
+
+from lmlab import registry  # noqa: E402
+from lmlab.loading import ModelStore  # noqa: E402
+from tiny_models import TINY, build_all, catalog_entries  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_paths(tmp_path_factory) -> dict[str, Path]:
+    return build_all(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_specs(tiny_paths) -> dict[str, registry.ModelSpec]:
+    specs = {}
+    for entry in catalog_entries(tiny_paths):
+        entry = dict(entry)
+        path = entry.pop("path")
+        langs = tuple(entry.pop("languages")) if entry.get("languages") else None
+        specs[entry["id"]] = registry.ModelSpec(
+            id=entry["id"], name=entry["name"], kind=entry["kind"], tasks=frozenset(entry["tasks"]),
+            license=entry["license"], params_m=entry["params_m"], languages=langs,
+            offline=registry.OfflineSource("local", path=path))
+    return specs
+
+
+@pytest.fixture()
+def tiny_catalog(tiny_specs):
+    """Register the tiny models first in the catalog, so pages pick them by default."""
+    for spec in reversed(list(tiny_specs.values())):
+        registry.register(spec)
+    yield tiny_specs
+    for model_id in tiny_specs:
+        registry.unregister(model_id)
+
+
+@pytest.fixture()
+def store(tiny_catalog) -> ModelStore:
+    return ModelStore(budget_bytes=2**30, device="cpu")
+
+
+@pytest.fixture()
+def tiny_llama(store):
+    return store.get("tiny/llama-chat")
+
+
+@pytest.fixture()
+def tiny_gpt2(store):
+    return store.get("tiny/gpt2")
+
+
+__all__ = ["TINY"]

@@ -1,0 +1,42 @@
+"""The split of the design: core without UI, pages without torch, one cache."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_imports_no_ui_framework():
+    for path in (ROOT / "lmlab").rglob("*.py"):
+        assert not imported_modules(path) & {"streamlit", "gradio"}, path
+
+
+def test_pages_import_no_torch_or_transformers():
+    for path in (ROOT / "pages").glob("*.py"):
+        assert not imported_modules(path) & {"torch", "transformers"}, path
+
+
+def test_every_page_file_is_registered():
+    from components.navigation import PAGES
+
+    registered = {info.path for info in PAGES}
+    on_disk = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert on_disk == registered
+    assert "navigation import PAGES" in (ROOT / "app.py").read_text()
+
+
+def test_one_cache_resource():
+    users = [p for p in ROOT.rglob("*.py") if ".venv" not in p.parts and "tests" not in p.parts
+             and "cache_resource" in p.read_text(encoding="utf-8")]
+    assert [p.relative_to(ROOT).as_posix() for p in users] == ["components/model_cache.py"]
