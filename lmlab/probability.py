@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -75,32 +76,101 @@ def entropy_bits(probs: torch.Tensor) -> float:
     return float(-(p * torch.log2(p)).sum())
 
 
+def _lock(loaded: LoadedModel, on_wait: Callable[[], None] | None):
+    from lmlab.generation import model_turn  # generation imports this module lazily
+
+    return model_turn(loaded, on_wait)
+
+
+class _TokenTexts:
+    """Readable text of vocabulary entries, decoded once each."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.cache: dict[int, str] = {}
+
+    def __call__(self, token_id: int) -> str:
+        if token_id not in self.cache:
+            self.cache[token_id] = self.tokenizer.decode([token_id], clean_up_tokenization_spaces=False)
+        return self.cache[token_id]
+
+
 @torch.inference_mode()
+def _score_ids(loaded: LoadedModel, ids: torch.Tensor, start: int, top_k: int,
+               on_wait: Callable[[], None] | None = None) -> list[TokenScore]:
+    """Scores of tokens ids[0, start:] given everything before them: one forward pass."""
+    with _lock(loaded, on_wait):
+        logits = loaded.model(ids.to(loaded.device)).logits[0, start - 1:-1]  # (N, V)
+    logprobs = torch.log_softmax(logits.float().cpu(), dim=-1)  # (N, V)
+    targets = ids[0, start:]  # (N,)
+    target_lp = logprobs.gather(1, targets[:, None])[:, 0]  # (N,)
+    top_lp, top_ids = logprobs.topk(min(top_k, logprobs.shape[-1]), dim=-1)  # (N, k)
+    token_text = _TokenTexts(loaded.tokenizer)
+    tokens = []
+    for pos, (lp, target) in enumerate(zip(target_lp.tolist(), targets.tolist())):
+        tokens.append(TokenScore(
+            index=start + pos, token_id=target, text=token_text(target), prob=math.exp(lp),
+            surprisal_bits=-lp / math.log(2),
+            top=[(token_text(t), math.exp(v)) for v, t in zip(top_lp[pos].tolist(),
+                                                               top_ids[pos].tolist())]))
+    return tokens
+
+
 def score_text(loaded: LoadedModel, text: str, top_k: int = 5,
-               max_tokens: int = MAX_LENS_TOKENS) -> TextScore:
+               max_tokens: int = MAX_LENS_TOKENS, on_wait: Callable[[], None] | None = None
+               ) -> TextScore:
     """Every token's probability under the model, plus the text's perplexity."""
     ids = encode_for_scoring(loaded, text, max_tokens)  # (1, T)
-    with loaded.lock:
-        logits = loaded.model(ids.to(loaded.device)).logits[0].float().cpu()  # (T, V)
-    logprobs = torch.log_softmax(logits[:-1], dim=-1)  # (T-1, V): predicts tokens 1..T-1
-    targets = ids[0, 1:]  # (T-1,)
-    target_lp = logprobs.gather(1, targets[:, None])[:, 0]  # (T-1,)
-    top_lp, top_ids = logprobs.topk(top_k, dim=-1)  # (T-1, k)
-    tokenizer = loaded.tokenizer
-    texts = readable_tokens(tokenizer, ids[0].tolist())
-    vocab_texts: dict[int, str] = {}
+    tokens = _score_ids(loaded, ids, 1, top_k, on_wait)
+    # mean NLL from the log-probabilities themselves (math.log(prob) would lose underflows)
+    mean_nll = sum(t.surprisal_bits for t in tokens) * math.log(2) / len(tokens)
+    first = loaded.tokenizer.decode(ids[0, :1].tolist(), clean_up_tokenization_spaces=False)
+    return TextScore(tokens, first, mean_nll, math.exp(mean_nll))
 
-    def token_text(i: int) -> str:
-        if i not in vocab_texts:
-            vocab_texts[i] = tokenizer.decode([i], clean_up_tokenization_spaces=False)
-        return vocab_texts[i]
 
-    tokens = []
-    for pos in range(targets.shape[0]):
-        lp = float(target_lp[pos])
-        tokens.append(TokenScore(
-            index=pos + 1, token_id=int(targets[pos]), text=texts[pos + 1], prob=math.exp(lp),
-            surprisal_bits=-lp / math.log(2),
-            top=[(token_text(int(t)), math.exp(float(v))) for v, t in zip(top_lp[pos], top_ids[pos])]))
-    mean_nll = float(-target_lp.mean())
-    return TextScore(tokens, texts[0], mean_nll, math.exp(mean_nll))
+def score_continuation(loaded: LoadedModel, prompt_ids: list[int], new_ids: list[int],
+                       top_k: int = 5, on_wait: Callable[[], None] | None = None) -> list[TokenScore]:
+    """Probability the model gives each generated token after the prompt and the tokens
+    before it (temperature 1, before any sampling filter or penalty)."""
+    if not prompt_ids or not new_ids:
+        return []
+    ids = torch.tensor([list(prompt_ids) + list(new_ids)])  # (1, P + N)
+    return _score_ids(loaded, ids, len(prompt_ids), top_k, on_wait)
+
+
+@dataclass
+class NextTokens:
+    """The top-k of a next-token distribution after temperature."""
+
+    token_ids: list[int]
+    texts: list[str]
+    probs: list[float]  # after temperature, over the whole vocabulary
+    entropy_bits: float  # of the whole distribution after temperature
+    temperature: float
+    rest: float  # probability of every token outside the top-k
+
+
+def prompt_next_logits(loaded: LoadedModel, prompt: str, on_wait: Callable[[], None] | None = None
+                       ) -> torch.Tensor:
+    """Logits (V,) for the token after a prompt; keep them to reshape by temperature."""
+    if prompt is None or not prompt.strip():
+        raise InputError("Please type a prompt first.")
+    ids = loaded.tokenizer(prompt, return_tensors="pt")["input_ids"]
+    limit = min(MAX_LENS_TOKENS, loaded.context_length)
+    if ids.shape[1] > limit:
+        raise InputError(f"The prompt is {ids.shape[1]:,} tokens; the limit here is {limit:,}.")
+    with _lock(loaded, on_wait):
+        return next_token_logits(loaded, ids)
+
+
+def top_next_tokens(loaded: LoadedModel, logits: torch.Tensor, temperature: float = 1.0,
+                    k: int = 10) -> NextTokens:
+    """The k likeliest next tokens at a temperature (pure: no forward pass)."""
+    if not 1 <= int(k) <= 100:
+        raise InputError("Top-k must be between 1 and 100.")
+    probs = softmax_with_temperature(logits, temperature)  # (V,)
+    top_p, top_ids = probs.topk(int(k))
+    token_text = _TokenTexts(loaded.tokenizer)
+    ids = top_ids.tolist()
+    return NextTokens(ids, [token_text(i) for i in ids], top_p.tolist(), entropy_bits(probs),
+                      float(temperature), max(0.0, 1.0 - float(top_p.sum())))

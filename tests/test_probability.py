@@ -40,3 +40,44 @@ def test_scoring_bad_input(store):
             score_text(loaded, text)
     with pytest.raises(InputError):
         score_text(loaded, "the cat " * 200)  # over the tiny model's 128-token context
+
+
+def test_continuation_scores_match_the_lens_on_the_same_tokens(store):
+    from lmlab.probability import score_continuation
+
+    loaded = store.get("tiny/llama-chat", "inspect")
+    text = "the cat sat on the mat ."
+    ids = loaded.tokenizer(text)["input_ids"]
+    lens = score_text(loaded, text)
+    tail = score_continuation(loaded, ids[:3], ids[3:])
+    assert [t.token_id for t in tail] == ids[3:]
+    for a, b in zip(tail, lens.tokens[2:]):
+        assert a.index == b.index and a.prob == pytest.approx(b.prob, rel=1e-5)
+        assert [x for x, _ in a.top] == [x for x, _ in b.top]
+    assert score_continuation(loaded, ids, []) == []
+
+
+def test_next_tokens_come_from_the_models_last_logits(store):
+    from lmlab.probability import prompt_next_logits, top_next_tokens
+
+    loaded = store.get("tiny/gpt2", "inspect")
+    logits = prompt_next_logits(loaded, "the cat sat on")
+    ids = loaded.tokenizer("the cat sat on", return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        expected = loaded.model(ids).logits[0, -1]
+    assert torch.allclose(logits, expected, atol=1e-5)
+    view = top_next_tokens(loaded, logits, temperature=1.0, k=5)
+    probs = torch.softmax(expected, -1)
+    assert view.token_ids == probs.topk(5).indices.tolist()
+    assert view.probs == pytest.approx(probs.topk(5).values.tolist(), abs=1e-6)
+    assert view.rest == pytest.approx(1 - sum(view.probs), abs=1e-6)
+    assert view.entropy_bits == pytest.approx(entropy_bits(probs), rel=1e-6)
+    hot = top_next_tokens(loaded, logits, temperature=3.0, k=5)
+    assert hot.entropy_bits > view.entropy_bits and hot.token_ids == view.token_ids
+    frozen = top_next_tokens(loaded, logits, temperature=0, k=3)
+    assert frozen.probs[0] == 1 and frozen.entropy_bits == 0
+    for bad in ["", "  "]:
+        with pytest.raises(InputError):
+            prompt_next_logits(loaded, bad)
+    with pytest.raises(InputError):
+        top_next_tokens(loaded, logits, k=0)

@@ -1,0 +1,126 @@
+"""Chat on a causal LM: a history of turns -> the model's chat template -> a streamed reply.
+
+The history is a plain list of {"role": "user" | "assistant", "content": str}
+owned by the caller (one per browser session), so nothing is shared between users.
+When the history no longer fits in the context, the oldest turns are left out of
+the prompt (never out of the caller's history) and the caller gets a note to show.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+
+from lmlab.errors import InputError
+from lmlab.generation import GenerationParams, stream_text
+from lmlab.loading import LoadedModel
+
+MAX_MESSAGE_CHARS = 20_000
+# SmolLM2's own default system prompt (its template inserts it when none is given).
+DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+MAX_SYSTEM_CHARS = 4_000
+
+
+class NoChatTemplate(InputError):
+    """The model is a base model: it continues text but was never taught turns."""
+
+
+@dataclass
+class ChatPrompt:
+    input_ids: torch.Tensor  # (1, T)
+    dropped_turns: int  # older messages left out to fit the context
+    messages: list[dict] = field(default_factory=list)  # what the model actually sees
+
+    @property
+    def note(self) -> str | None:
+        if not self.dropped_turns:
+            return None
+        n = self.dropped_turns
+        return (f"The conversation is longer than the model's context, so the oldest {n} "
+                f"message{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} left out of "
+                "what the model sees (they stay in your history).")
+
+
+def has_chat_template(loaded: LoadedModel) -> bool:
+    return bool(getattr(loaded.tokenizer, "chat_template", None))
+
+
+def base_model_note(loaded: LoadedModel) -> str:
+    return (f"{loaded.spec.name} is a base model: it was trained only to continue text and has "
+            "no chat template, so it cannot take turns in a conversation. Try it on the Text "
+            "generation page, or pick an instruction-tuned (chat) model here.")
+
+
+def check_message(text: str | None) -> str:
+    """The message as sent, or one clear sentence about why it cannot be."""
+    if text is None or not text.strip():
+        raise InputError("Please type a message first.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InputError(f"Your message is {len(text):,} characters long; the limit is "
+                         f"{MAX_MESSAGE_CHARS:,}. It was not sent, and your conversation is unchanged.")
+    return text
+
+
+def _messages(system_prompt: str, turns: list[dict]) -> list[dict]:
+    system = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+    return system + [{"role": m["role"], "content": m["content"]} for m in turns]
+
+
+def _template_ids(loaded: LoadedModel, messages: list[dict]) -> list[int]:
+    out = loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    if isinstance(out, dict) or hasattr(out, "keys"):  # newer tokenizers return a BatchEncoding
+        out = out["input_ids"]
+    return list(out)
+
+
+def build_chat_prompt(loaded: LoadedModel, system_prompt: str, history: list[dict],
+                      max_new_tokens: int) -> ChatPrompt:
+    """Template ids for the history, dropping the oldest turns if it does not fit.
+
+    The system prompt and the newest user message are always kept; older messages
+    go first, one at a time, so the model keeps as much recent context as fits.
+    """
+    if not has_chat_template(loaded):
+        raise NoChatTemplate(base_model_note(loaded))
+    if len(system_prompt) > MAX_SYSTEM_CHARS:
+        raise InputError(f"The system prompt is {len(system_prompt):,} characters; the limit is "
+                         f"{MAX_SYSTEM_CHARS:,}.")
+    if not history or history[-1]["role"] != "user":
+        raise InputError("Please type a message first.")
+    room = loaded.context_length - int(max_new_tokens)
+    turns = list(history)
+    dropped = 0
+    while True:
+        messages = _messages(system_prompt, turns)
+        ids = _template_ids(loaded, messages)
+        if len(ids) <= room:
+            return ChatPrompt(torch.tensor([ids]), dropped, messages)
+        if len(turns) == 1:
+            raise InputError(f"Your message is {len(ids):,} tokens with the system prompt; with "
+                             f"{max_new_tokens} tokens for the reply it must stay under {room:,} "
+                             f"(the model's context is {loaded.context_length:,}).")
+        turns.pop(0)
+        dropped += 1
+        while len(turns) > 1 and turns[0]["role"] != "user":  # start on a user turn
+            turns.pop(0)
+            dropped += 1
+
+
+def chat_stream(loaded: LoadedModel, prompt: ChatPrompt, params: GenerationParams,
+                stop: threading.Event | None = None,
+                on_wait: Callable[[], None] | None = None) -> Iterator[str]:
+    """Stream the assistant's reply to a prepared chat prompt."""
+    yield from stream_text(loaded, prompt.input_ids, params, stop, skip_special_tokens=True,
+                           on_wait=on_wait)
+
+
+def reply_stream(loaded: LoadedModel, system_prompt: str, history: list[dict],
+                 params: GenerationParams, stop: threading.Event | None = None,
+                 on_wait: Callable[[], None] | None = None) -> Iterator[str]:
+    """Template + stream in one call (the benchmark and the Gradio app use this)."""
+    params.validate()
+    prompt = build_chat_prompt(loaded, system_prompt, history, params.max_new_tokens)
+    yield from chat_stream(loaded, prompt, params, stop, on_wait)
