@@ -1,0 +1,79 @@
+"""Plotly figures for the training lab: loss / perplexity curves, fine-tuning, fill-mask.
+
+Pure functions: plain data in, a figure out (Streamlit, Gradio and tests share them).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from lmlab.training import LogPoint
+
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+METRICS = ("loss", "perplexity")
+
+
+def curves_figure(runs: Sequence[tuple[str, Sequence[LogPoint]]], metric: str = "loss",
+                  baseline_perplexity: float | None = None, total_steps: int | None = None
+                  ) -> go.Figure:
+    """Train (dashed) and validation (solid) curves of each run on one plot.
+
+    metric "loss": cross-entropy in nats per token; "perplexity": exp(loss).
+    The unigram baseline (a model that ignores context) is a dotted grey line.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}")
+    fig = go.Figure()
+    to_metric = (lambda v: v) if metric == "loss" else math.exp
+    for i, (name, history) in enumerate(runs):
+        color = COLORS[i % len(COLORS)]
+        steps = [p.step for p in history]
+        fig.add_trace(go.Scatter(x=steps, y=[to_metric(p.train_loss) for p in history],
+                                 mode="lines", name=f"{name} · train",
+                                 line=dict(color=color, dash="dash", width=1.5)))
+        fig.add_trace(go.Scatter(x=steps, y=[to_metric(p.val_loss) for p in history],
+                                 mode="lines+markers", name=f"{name} · validation",
+                                 line=dict(color=color, width=2.5), marker=dict(size=5)))
+    if baseline_perplexity:
+        level = math.log(baseline_perplexity) if metric == "loss" else baseline_perplexity
+        fig.add_hline(y=level, line=dict(color="grey", dash="dot"),
+                      annotation_text=f"unigram baseline ({metric} {level:.2f})",
+                      annotation_position="top right")
+    label = "loss (nats per token)" if metric == "loss" else "perplexity = exp(loss)"
+    fig.update_layout(xaxis_title="training step", yaxis_title=label, height=380,
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2),
+                      hovermode="x unified")
+    if metric == "perplexity":
+        fig.update_yaxes(type="log")
+    if total_steps:
+        fig.update_xaxes(range=[0, total_steps])
+    return fig
+
+
+def finetune_figure(table: dict[str, dict[str, float]]) -> go.Figure:
+    """Grouped bars: validation perplexity on each corpus at each stage (lower is better)."""
+    fig = go.Figure()
+    corpora = list(next(iter(table.values()), {}))
+    for i, corpus in enumerate(corpora):
+        stages = [s for s in table if corpus in table[s]]
+        values = [table[s][corpus] for s in stages]
+        fig.add_trace(go.Bar(x=stages, y=values, name=corpus, marker_color=COLORS[i % len(COLORS)],
+                             text=[f"{v:.2f}" for v in values], textposition="outside"))
+    fig.update_layout(barmode="group", yaxis_title="validation perplexity (lower is better)",
+                      yaxis_type="log", height=360, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def predictions_figure(predictions: list[tuple[str, float]], title: str = "") -> go.Figure:
+    """Horizontal bars of the top fill-mask predictions, most likely on top."""
+    words = [w for w, _ in predictions][::-1]
+    probs = [p for _, p in predictions][::-1]
+    fig = go.Figure(go.Bar(x=probs, y=words, orientation="h", text=[f"{p:.1%}" for p in probs],
+                           textposition="auto", marker_color=COLORS[0]))
+    fig.update_layout(title=title, xaxis_title="probability", height=60 + 34 * max(1, len(words)),
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10), xaxis_range=[0, 1])
+    return fig
