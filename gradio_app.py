@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lmlab_gradio import generate_tab, probability_tab
+from lmlab_gradio import chat_tab, decoding_tab, generate_tab, probability_tab
 from lmlab_gradio.common import CONCURRENCY_LIMIT, harden_inputs
 
 TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and looking inside them."
@@ -20,11 +20,16 @@ THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title="LM Lab", analytics_enabled=False) as demo:
         gr.Markdown(TITLE)
+        with gr.Tab("Chat"):
+            chat_tab.build(demo)
         with gr.Tab("Text generation"):
             generate_tab.build()
+        with gr.Tab("Decoding lab"):
+            decoding_tab.build()
         probability_tab.build()
     harden_inputs(demo)
-    # Model events set their own per-model queue; everything else runs freely.
+    # Model events wait in their per-model queues (lmlab_gradio.common); a full queue
+    # answers at once rather than leaving a classroom waiting for minutes.
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=64)
     return demo
 

@@ -125,8 +125,11 @@ def as_number(value: Any, label: str, low: float, high: float, integer: bool = F
 
 def model_choices(task: str) -> list[tuple[str, str]]:
     """(label, id) pairs for a dropdown: name, size and where it loads from."""
-    choices = []
+    choices, seen = [], set()
     for spec in models_for(task):
+        if spec.id in seen:  # a run-time registration shadows a catalog-file entry
+            continue
+        seen.add(spec.id)
         where = "offline" if spec.offline else "Hub"
         choices.append((f"{spec.name} · {spec.size_label} · {where}", spec.id))
     return choices

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from lmlab.errors import InputError
-from lmlab.generation import MAX_NEW_TOKENS_LIMIT, MAX_PROMPT_CHARS, GenerationParams, generate_stream
+from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_PROMPT_CHARS, GenerationParams,
+                              generate_stream, normalize_params)
 from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, load, model_dropdown, queued
 
 STRATEGIES = ["greedy", "sample"]
@@ -29,7 +30,10 @@ def generate(prompt, model_id, max_new_tokens=64, strategy="greedy", temperature
              top_p=0.95, seed=0):
     """Stream the continuation of `prompt` (yields the text generated so far)."""
     prompt = as_text(prompt, "The prompt")
-    params = decoding_params(max_new_tokens, strategy, temperature, top_k, top_p, seed)
+    params, notes = normalize_params(
+        decoding_params(max_new_tokens, strategy, temperature, top_k, top_p, seed))
+    for note in notes:
+        gr.Info(note)
     loaded = load(model_id)
     text = ""
     for piece in generate_stream(loaded, prompt, params):

@@ -1,0 +1,57 @@
+"""Chat: gr.ChatInterface streaming a real model's reply; the history comes from the session."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from lmlab.chat import DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, check_message, reply_stream
+from lmlab.generation import GenerationParams
+from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, join_queue, load, model_dropdown
+
+
+def plain_messages(history) -> list[dict]:
+    """Gradio's message dicts (content as text or as a list of parts) -> plain text turns."""
+    turns = []
+    for message in history or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):  # [{"type": "text", "text": ...}, files...]
+            content = "".join(part.get("text", "") for part in content
+                              if isinstance(part, dict) and part.get("type") == "text")
+        if isinstance(content, str) and message.get("role") in ("user", "assistant"):
+            turns.append({"role": message["role"], "content": content})
+    return turns
+
+
+@handler
+def chat(message, history, model_id, system_prompt=DEFAULT_SYSTEM_PROMPT, max_new_tokens=256,
+         temperature=0.3):
+    """Stream the assistant's reply to `message` after `history` (yields the reply so far)."""
+    message = check_message(as_text(message, "The message"))
+    temperature = as_number(temperature, "Temperature", 0, 2)
+    params = GenerationParams(
+        max_new_tokens=as_number(max_new_tokens, "Max new tokens", 1, 1024, integer=True),
+        do_sample=temperature > 0, temperature=temperature or 1.0, top_p=0.9, seed=None)
+    turns = plain_messages(history) + [{"role": "user", "content": message}]
+    reply = ""
+    for piece in reply_stream(load(model_id), as_text(system_prompt, "The system prompt"), turns,
+                              params):
+        reply += piece
+        yield reply
+
+
+def build(blocks: gr.Blocks) -> None:
+    model = model_dropdown("chat")
+    system = gr.Textbox(DEFAULT_SYSTEM_PROMPT, label="System prompt", lines=2, render=False)
+    max_new = gr.Slider(1, 1024, value=256, step=1, label="Max new tokens (1–1024)", render=False)
+    temperature = gr.Slider(0, 2, value=0.3, step=0.05, label="Temperature (0 = greedy)",
+                            render=False)
+    gr.ChatInterface(
+        chat, additional_inputs=[model, system, max_new, temperature],
+        additional_inputs_accordion=gr.Accordion("Model and settings", open=False),
+        textbox=gr.Textbox(placeholder=f"Message (up to {MAX_MESSAGE_CHARS:,} characters)",
+                           max_length=MAX_MESSAGE_CHARS, submit_btn=True, stop_btn=True),
+        chatbot=gr.Chatbot(height=420, label="Chat"),
+        examples=[["Explain attention in a transformer in two sentences."],
+                  ["What is a token?"]],
+        api_name="chat", fill_height=False)
+    join_queue(blocks, chat, LM_QUEUE)
