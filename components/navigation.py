@@ -20,4 +20,10 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/generate.py", "Text generation", "✍️", "Use a model",
              "Give a prompt and watch a real language model continue it, token by token.",
              "generate"),
+    PageInfo("pages/train.py", "Training lab", "🏋️", "Train a model",
+             "Train a small LSTM and a small Transformer live, fine-tune one, and fill in [MASK].",
+             "train"),
+    PageInfo("pages/attention.py", "Attention", "🔍", "Look inside",
+             "See which words each head of a real model attends to: bertviz views, heatmaps, "
+             "head habits and rollout.", "attention"),
 ]
