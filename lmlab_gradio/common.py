@@ -177,7 +177,7 @@ def join_queue(blocks: gr.Blocks, handler_fn: Callable, concurrency_id: str) -> 
 def harden_inputs(blocks: gr.Blocks) -> None:
     """Make API arguments of the wrong type or range fail with one sentence naming them.
 
-    Gradio checks sliders, numbers and radios before the handler runs; a string
+    Gradio checks sliders, numbers and choices before the handler runs; a string
     for a slider would otherwise surface as an internal error instead of a
     sentence the caller can act on.
     """
@@ -186,9 +186,9 @@ def harden_inputs(blocks: gr.Blocks) -> None:
             low = component.minimum if component.minimum is not None else -math.inf
             high = component.maximum if component.maximum is not None else math.inf
             message = f"{component.label or 'This value'} must be a number between {low:g} and {high:g}."
-        elif isinstance(component, gr.Radio):
-            options = ", ".join(str(value) for _, value in component.choices)
-            message = f"{component.label or 'This choice'} must be one of: {options}."
+        elif isinstance(component, (gr.Radio, gr.CheckboxGroup)):
+            options = "; ".join(str(value) for _, value in component.choices)
+            message = f"{component.label or 'This choice'} must come from: {options}."
         else:
             continue
         component.preprocess = _sentence_on_failure(component.preprocess, message)

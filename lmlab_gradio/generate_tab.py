@@ -15,7 +15,7 @@ STRATEGIES = ["greedy", "sample"]
 def decoding_params(max_new_tokens, strategy, temperature, top_k, top_p, seed) -> GenerationParams:
     """GenerationParams from loosely typed API/UI values, with one sentence per bad value."""
     if strategy not in STRATEGIES:
-        raise InputError(f"Decoding must be one of: {', '.join(STRATEGIES)}.")
+        raise InputError(f"Decoding must come from: {'; '.join(STRATEGIES)}.")
     return GenerationParams(
         max_new_tokens=as_number(max_new_tokens, "Max new tokens", 1, MAX_NEW_TOKENS_LIMIT, True),
         do_sample=strategy == "sample",

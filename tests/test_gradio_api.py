@@ -1,0 +1,225 @@
+"""The real Gradio server on a free local port, called through gradio_client on tiny models.
+
+Each endpoint's answer is checked against the core function it must call; bad
+input gets one sentence back and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from lmlab import registry, sources
+from lmlab.chat import reply_stream
+from lmlab.generation import GenerationParams, generate_text
+from lmlab.loading import default_store
+from lmlab.probability import score_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_registered(tiny_specs):
+    for spec in reversed(list(tiny_specs.values())):
+        registry.register(spec)
+    yield tiny_specs
+    for model_id in tiny_specs:
+        registry.unregister(model_id)
+
+
+@pytest.fixture(scope="module")
+def demo(tiny_registered):
+    import gradio_app
+
+    demo = gradio_app.build_demo()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                quiet=True)
+    yield demo
+    demo.close()
+    default_store().clear()
+
+
+@pytest.fixture(scope="module")
+def client(demo):
+    from gradio_client import Client
+
+    return Client(demo.local_url, verbose=False)
+
+
+def app_error(client, *args, api_name: str) -> str:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        client.predict(*args, api_name=api_name)
+    return str(info.value)
+
+
+def test_named_endpoints(client):
+    names = set(client.view_api(return_format="dict")["named_endpoints"])
+    assert {"/chat", "/generate", "/compare_strategies", "/token_probabilities",
+            "/next_token"} <= names
+
+
+def test_generate_streams_the_core_continuation(client):
+    job = client.submit("the cat sat on", "tiny/gpt2", 12, "greedy", api_name="/generate")
+    outputs = list(job)
+    final = job.result()
+    expected = generate_text(default_store().get("tiny/gpt2"), "the cat sat on",
+                             GenerationParams(max_new_tokens=12))
+    assert final == expected
+    assert len(outputs) >= 2, outputs  # streamed, not one block at the end
+    assert all(final.startswith(partial) for partial in outputs)
+
+
+def test_chat_streams_and_keeps_the_session_history(client):
+    from gradio_client import Client
+
+    session = Client(client.src, verbose=False)  # a fresh session: empty history
+    args = ("tiny/llama-chat", "Be brief.", 10, 0)
+    first = session.predict("hello world", *args, api_name="/chat")
+    job = session.submit("the dog sat", *args, api_name="/chat")
+    streamed = list(job)
+    second = job.result()
+    params = GenerationParams(max_new_tokens=10, do_sample=False, temperature=1.0, top_p=0.9,
+                              seed=None)
+    loaded = default_store().get("tiny/llama-chat")
+    turns = [{"role": "user", "content": "hello world"}]
+    assert first == "".join(reply_stream(loaded, "Be brief.", turns, params))
+    turns += [{"role": "assistant", "content": first}, {"role": "user", "content": "the dog sat"}]
+    assert second == "".join(reply_stream(loaded, "Be brief.", turns, params))
+    assert len(streamed) >= 2 and all(second.startswith(p) for p in streamed)
+
+
+def test_token_probabilities_match_the_core(client):
+    text = "the cat sat on the mat <script>alert(1)</script>"
+    summary, chips, figure, table, numbers = client.predict(
+        text, "tiny/gpt2", 3, api_name="/token_probabilities")
+    score = score_text(default_store().get("tiny/gpt2", "inspect"), text, top_k=3)
+    assert numbers["perplexity"] == pytest.approx(score.perplexity, rel=1e-6)
+    assert [t["probability"] for t in numbers["tokens"]] == pytest.approx(
+        [t.prob for t in score.tokens], rel=1e-6)
+    assert f"{score.perplexity:,.2f}" in summary
+    assert "<script>" not in chips and "&lt;" in chips  # user text is escaped
+    assert len(table["data"]) == len(score.tokens)
+    assert figure["type"] == "plotly"
+
+
+def test_next_token_is_a_distribution(client):
+    summary, figure, numbers = client.predict("the cat sat on the", "tiny/gpt2", 1.0, 10,
+                                              api_name="/next_token")
+    probs = numbers["probabilities"]
+    assert len(probs) == 10 and probs == sorted(probs, reverse=True)
+    assert sum(probs) + numbers["rest"] == pytest.approx(1.0, abs=1e-5)
+    assert figure["type"] == "plotly"
+
+
+def test_compare_strategies_one_card_per_strategy(client):
+    chosen = ["Greedy", "Beam search, 4 beams"]
+    cards, numbers = client.predict("the cat sat", "tiny/gpt2", chosen, 5, 0,
+                                    api_name="/compare_strategies")
+    assert [n["strategy"] for n in numbers] == chosen
+    assert all(n["error"] is None and len(n["texts"]) == 1 for n in numbers)
+    assert cards.count("<h4") == 2
+
+
+BAD_CALLS = [
+    ("/generate", ("",), "Please type a prompt first."),
+    ("/generate", ("hi", "tiny/gpt2", "many"), "Max new tokens (1–1024) must be a number"),
+    ("/generate", ("hi", "tiny/gpt2", 8, "creative"), "Decoding must come from"),
+    ("/generate", ("x" * 30_000, "tiny/gpt2"), "The prompt is 30,000 characters long"),
+    ("/generate", ("hi", "no/such-model"), "is not in LM Lab's model catalog"),
+    ("/chat", ("hello", "tiny/gpt2"), "is a base model"),
+    ("/chat", ("x" * 30_000, "tiny/llama-chat"), "Your message is 30,000 characters long"),
+    ("/chat", ("hello", "no/such-model"), "is not in LM Lab's model catalog"),
+    ("/token_probabilities", (None, "tiny/gpt2"), "Please enter some text to score."),
+    ("/token_probabilities", ("the cat", "tiny/gpt2", "five"), "must be a number between 1 and 20"),
+    ("/next_token", ("the cat", "tiny/gpt2", [1]), "Temperature (0 = greedy) must be a number"),
+    ("/compare_strategies", ("the cat", "tiny/gpt2", ["Magic"]), "Strategies to compare must come from"),
+]
+
+
+@pytest.mark.parametrize("api_name,args,sentence", BAD_CALLS, ids=[f"{a}-{i}" for i, (a, _, _)
+                                                                   in enumerate(BAD_CALLS)])
+def test_bad_input_gets_one_sentence(client, api_name, args, sentence):
+    message = app_error(client, *args, api_name=api_name)
+    assert sentence in message
+    assert "Traceback" not in message and message.count("\n") == 0
+
+
+def test_server_keeps_serving_after_errors(client):
+    for api_name, args, _ in BAD_CALLS[:4]:
+        app_error(client, *args, api_name=api_name)
+    assert client.predict("the cat", "tiny/gpt2", 4, api_name="/generate")
+
+
+def test_concurrent_clients_wait_in_line(demo, client):
+    """Model events share one queue per kind of model: all finish, none fail as busy."""
+    from lmlab_gradio.common import LM_QUEUE
+
+    model_events = [fn for fn in demo.fns.values()
+                    if fn.api_name in ("chat", "generate", "token_probabilities", "next_token")]
+    assert model_events and {fn.concurrency_id for fn in model_events} == {LM_QUEUE}
+    jobs = [client.submit(f"the cat {i}", "tiny/gpt2", 16, api_name="/generate") for i in range(4)]
+    results = [job.result(timeout=120) for job in jobs]
+    assert all(isinstance(r, str) for r in results)
+
+
+def test_hub_offline_is_honoured_through_the_api(client):
+    # conftest sets HF_HUB_OFFLINE=1: a Hub-only model is refused with a sentence, at once.
+    start = time.monotonic()
+    message = app_error(client, "hi", "gpt2", api_name="/generate")
+    assert "cannot be reached" in message
+    assert time.monotonic() - start < 10
+
+
+def test_hf_endpoint_mirror_is_the_one_probed(client, monkeypatch):
+    # A mirror on a closed local port: the probe goes there (not huggingface.co) and fails fast.
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    sources.forget_probe()
+    try:
+        message = app_error(client, "hi", "gpt2", api_name="/generate")
+        assert "cannot be reached" in message
+        assert list(sources._probe_cache) == [sources.hub_endpoint()]
+    finally:
+        sources.forget_probe()
+
+
+def test_gradio_path_loads_models_only_through_the_core():
+    files = [ROOT / "gradio_app.py", *(ROOT / "lmlab_gradio").glob("*.py")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for bypass in ("from_pretrained", "huggingface_hub", "snapshot_download", "hf_hub_download"):
+            assert bypass not in text, f"{path.name} uses {bypass}"
+
+
+def test_zero_gpu_wraps_handlers_only_when_spaces_exists(monkeypatch):
+    import lmlab_gradio.common as common
+
+    assert common.spaces is None and common.gpu(len) is len  # nothing changes here
+    calls = []
+    fake = types.ModuleType("spaces")
+    fake.GPU = lambda duration: (lambda fn: calls.append((fn, duration)) or fn)
+    monkeypatch.setitem(sys.modules, "spaces", fake)
+    try:
+        reloaded = importlib.reload(common)
+        assert reloaded.ZERO_GPU
+        reloaded.handler(len)
+        assert calls == [(len, reloaded.GPU_SECONDS)]
+    finally:
+        monkeypatch.delitem(sys.modules, "spaces")
+        importlib.reload(common)
+    assert common.spaces is None
