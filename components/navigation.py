@@ -26,4 +26,7 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/attention.py", "Attention", "🔍", "Look inside",
              "See which words each head of a real model attends to: bertviz views, heatmaps, "
              "head habits and rollout.", "attention"),
+    PageInfo("pages/attention_math.py", "Attention math", "🧮", "Look inside",
+             "Open one attention weight all the way down on real q, k, v; position encodings, "
+             "head knockouts and a worked toy example.", "attention-math"),
 ]

@@ -123,10 +123,15 @@ def as_number(value: Any, label: str, low: float, high: float, integer: bool = F
 
 # ---- models ----
 
-def model_choices(task: str) -> list[tuple[str, str]]:
+def _specs(tasks: str | tuple[str, ...]) -> list:
+    tasks = (tasks,) if isinstance(tasks, str) else tasks
+    return [spec for task in tasks for spec in models_for(task)]
+
+
+def model_choices(tasks: str | tuple[str, ...]) -> list[tuple[str, str]]:
     """(label, id) pairs for a dropdown: name, size and where it loads from."""
     choices, seen = [], set()
-    for spec in models_for(task):
+    for spec in _specs(tasks):
         if spec.id in seen:  # a run-time registration shadows a catalog-file entry
             continue
         seen.add(spec.id)
@@ -135,18 +140,18 @@ def model_choices(task: str) -> list[tuple[str, str]]:
     return choices
 
 
-def default_model(task: str) -> str | None:
-    """The first model of the task that can load here (embedded copies offline)."""
-    specs = models_for(task)
+def default_model(tasks: str | tuple[str, ...]) -> str | None:
+    """The first model of the task(s) that can load here (embedded copies offline)."""
+    specs = _specs(tasks)
     if not specs:
         return None
     return next((s.id for s in specs if is_available(s)), specs[0].id)
 
 
-def model_dropdown(task: str, label: str = "Model") -> gr.Dropdown:
+def model_dropdown(tasks: str | tuple[str, ...], label: str = "Model") -> gr.Dropdown:
     # Custom values pass through to the core, which refuses ids outside the catalog
     # with its own sentence (or loads them when LMLAB_ALLOW_ANY_MODEL=1).
-    return gr.Dropdown(model_choices(task), value=default_model(task), label=label,
+    return gr.Dropdown(model_choices(tasks), value=default_model(tasks), label=label,
                        allow_custom_value=True)
 
 

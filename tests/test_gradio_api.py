@@ -14,9 +14,11 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lmlab import registry, sources
+from lmlab.attention import capture_attention
 from lmlab.chat import reply_stream
 from lmlab.generation import GenerationParams, generate_text
 from lmlab.loading import default_store
@@ -70,7 +72,7 @@ def app_error(client, *args, api_name: str) -> str:
 def test_named_endpoints(client):
     names = set(client.view_api(return_format="dict")["named_endpoints"])
     assert {"/chat", "/generate", "/compare_strategies", "/token_probabilities",
-            "/next_token"} <= names
+            "/next_token", "/attention"} <= names
 
 
 def test_generate_streams_the_core_continuation(client):
@@ -135,6 +137,20 @@ def test_compare_strategies_one_card_per_strategy(client):
     assert cards.count("<h4") == 2
 
 
+def test_attention_weights_and_bertviz_iframe(client):
+    text = "the cat sat on the mat </script><b>x</b>"
+    notes, heatmap, bertviz, numbers = client.predict(text, "tiny/gpt2", 1, 2, 0, "head",
+                                                      api_name="/attention")
+    capture = capture_attention(default_store().get("tiny/gpt2", "inspect"), text)
+    assert numbers["tokens"] == capture.tokens
+    assert np.allclose(numbers["weights"], capture.attentions[1, 2], atol=1e-5)
+    assert all(sum(row) == pytest.approx(1, abs=1e-3) for row in numbers["weights"])
+    assert heatmap["type"] == "plotly"
+    # gr.HTML runs no scripts: the whole bertviz page sits escaped in an iframe's srcdoc.
+    assert bertviz.startswith("<iframe srcdoc=") and "<script" not in bertviz
+    assert "&lt;script" in bertviz and "sandbox=" in bertviz
+
+
 BAD_CALLS = [
     ("/generate", ("",), "Please type a prompt first."),
     ("/generate", ("hi", "tiny/gpt2", "many"), "Max new tokens (1–1024) must be a number"),
@@ -147,6 +163,8 @@ BAD_CALLS = [
     ("/token_probabilities", (None, "tiny/gpt2"), "Please enter some text to score."),
     ("/token_probabilities", ("the cat", "tiny/gpt2", "five"), "must be a number between 1 and 20"),
     ("/next_token", ("the cat", "tiny/gpt2", [1]), "Temperature (0 = greedy) must be a number"),
+    ("/attention", ("the cat", "tiny/gpt2", 7), "has layers 0–1 and heads 0–3"),
+    ("/attention", ("the cat", "tiny/t5"), "is a seq2seq model"),
     ("/compare_strategies", ("the cat", "tiny/gpt2", ["Magic"]), "Strategies to compare must come from"),
 ]
 
