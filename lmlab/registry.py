@@ -96,6 +96,8 @@ BUILTIN_CATALOG: tuple[ModelSpec, ...] = (
     _marian("zh", "en", 77.9),
     _marian("en", "de", 73.9),
     _marian("en", "fr", 74.6),
+    _marian("de", "en", 73.9),
+    _marian("fr", "en", 74.6),
     _spec("sshleifer/distilbart-cnn-12-6", "DistilBART-CNN-12-6", "seq2seq", ["summarize"],
           "Apache-2.0", 305.5, hub_repo="sshleifer/distilbart-cnn-12-6",
           description="BART distilled for news summarization (CNN/DailyMail)."),

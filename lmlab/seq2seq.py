@@ -1,0 +1,496 @@
+"""Translation and summarization: encoder-decoder models, or a prompted chat model.
+
+An encoder-decoder model (Marian/Opus-MT, T5, BART) reads the whole source
+with its encoder; the decoder writes the output one token at a time and looks
+back at the source through cross-attention. Streaming reuses
+lmlab.generation.stream_text, which works for both kinds of model.
+
+Which model answers (`engine_specs`): catalog encoder-decoder models that
+are published models (a Hub repo, or an embedded package) and can be loaded
+right now. Local folders without a Hub repo (such as the random-weight test
+models) only count when LMLAB_LOCAL_SEQ2SEQ=1, so a random model is never
+presented as a translator. When none is available (offline), the embedded
+instruct model SmolLM2 answers with a prompt, and the result says so.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from lmlab import languages
+from lmlab.attention import labels_by_decoding
+from lmlab.errors import InputError, LMLabError
+from lmlab.generation import GenerationParams, model_turn, stream_text
+from lmlab.loading import LoadedModel
+from lmlab.registry import ModelSpec, catalog, get_spec
+from lmlab.sources import is_available
+from lmlab.text_chunks import Progress, chunk_text, map_reduce
+
+FALLBACK_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+MAX_TRANSLATE_CHARS = 5_000
+MAX_SUMMARY_CHARS = 30_000
+CHARS_PER_PAGE = 2_500  # a printed page of prose, for the limit message
+MAX_ATTENTION_TOKENS = 256  # per side; longer chunks are cut before capture
+TRANSLATE_CHUNK_TOKENS = 160  # sentences per model call: short enough for a small model
+# T5 was trained with these task prefixes (Raffel et al., 2020).
+T5_PAIRS = {("en", "de"): "German", ("en", "fr"): "French", ("en", "ro"): "Romanian"}
+
+
+# ---------------------------------------------------------------- which model answers
+
+
+def counts_as_published(spec: ModelSpec) -> bool:
+    """A real model: named on the Hub or embedded from a package (see module doc)."""
+    if spec.hub_repo or (spec.offline is not None and spec.offline.kind != "local"):
+        return True
+    return os.environ.get("LMLAB_LOCAL_SEQ2SEQ") == "1"
+
+
+def _is_t5(spec: ModelSpec) -> bool:
+    return "t5" in (spec.hub_repo or spec.id).lower() or spec.extra.get("model_type") == "t5"
+
+
+def _serves_pair(spec: ModelSpec, src: str, tgt: str) -> bool:
+    if spec.languages is not None:
+        return tuple(spec.languages) == (src, tgt)
+    return _is_t5(spec) and (src, tgt) in T5_PAIRS
+
+
+def _seq2seq_specs(task: str) -> list[ModelSpec]:
+    return [s for s in catalog() if s.kind == "seq2seq" and task in s.tasks
+            and counts_as_published(s)]
+
+
+def language_pairs() -> list[tuple[str, str]]:
+    """Every (source, target) pair some published catalog model translates, in catalog order."""
+    pairs: list[tuple[str, str]] = []
+    for spec in _seq2seq_specs("translate"):
+        found = [tuple(spec.languages)] if spec.languages else (
+            list(T5_PAIRS) if _is_t5(spec) else [])
+        pairs.extend(p for p in found if p not in pairs)
+    return pairs
+
+
+def source_languages() -> list[str]:
+    return list(dict.fromkeys(src for src, _ in language_pairs()))
+
+
+def target_languages(src: str) -> list[str]:
+    return [tgt for s, tgt in language_pairs() if s == src]
+
+
+def check_pair(src: str, tgt: str) -> tuple[str, str]:
+    if (src, tgt) not in language_pairs():
+        raise InputError(f"LM Lab has no translation model for {languages.name(src)} → "
+                         f"{languages.name(tgt)}; pick one of the listed language pairs.")
+    return src, tgt
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The models a page can offer for one job, best first."""
+
+    ready: list[ModelSpec]  # encoder-decoder models loadable now
+    unreachable: list[ModelSpec]  # published ones that need the Hub (offline now)
+    fallback: ModelSpec  # the embedded instruct model
+
+    @property
+    def options(self) -> list[ModelSpec]:
+        return [*self.ready, self.fallback]
+
+
+def engine_specs(task: str, pair: tuple[str, str] | None = None) -> EngineChoice:
+    specs = _seq2seq_specs(task)
+    if task == "translate":
+        if pair is None:
+            raise ValueError("translation needs a language pair")
+        check_pair(*pair)
+        specs = [s for s in specs if _serves_pair(s, *pair)]
+    ready = [s for s in specs if is_available(s)]
+    unreachable = [s for s in specs if s not in ready]
+    return EngineChoice(ready, unreachable, get_spec(FALLBACK_MODEL_ID))
+
+
+def purpose_for(spec: ModelSpec) -> str:
+    """Encoder-decoder models load in float32: the cross-attention view shows exact numbers."""
+    return "inspect" if spec.kind == "seq2seq" else "generate"
+
+
+def is_fallback(loaded: LoadedModel) -> bool:
+    return not getattr(loaded.model.config, "is_encoder_decoder", False)
+
+
+def fallback_note(loaded: LoadedModel, task: str, unreachable: list[ModelSpec] = ()) -> str:
+    """The plain sentence shown under a fallback answer."""
+    job = "translation" if task == "translate" else "summarization"
+    real = ", ".join(s.name for s in unreachable) or "an encoder-decoder model"
+    return (f"Answered by {loaded.spec.name}, a small chat model prompted to do {job}: this is a "
+            f"fallback, because {real} cannot be reached offline. Expect mistakes; online, "
+            f"LM Lab uses the real {job} model.")
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass
+class Seq2SeqParams(GenerationParams):
+    """Generation settings plus the length knobs of encoder-decoder decoding."""
+
+    min_new_tokens: int = 0
+    length_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    def generate_kwargs(self) -> dict:
+        kwargs = super().generate_kwargs()
+        if self.min_new_tokens:
+            kwargs["min_new_tokens"] = int(self.min_new_tokens)
+        if self.num_beams > 1:
+            kwargs["length_penalty"] = float(self.length_penalty)
+        if self.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = int(self.no_repeat_ngram_size)
+        return kwargs
+
+
+def check_text(text: str | None, limit: int, task: str) -> str:
+    if text is None or not text.strip():
+        verb = "translate" if task == "translate" else "summarize"
+        raise InputError(f"Please type or paste some text to {verb} first.")
+    if len(text) > limit:
+        pages = len(text) / CHARS_PER_PAGE
+        raise InputError(f"The text is {len(text):,} characters (about {pages:,.0f} pages); the "
+                         f"limit here is {limit:,} characters (about {limit // CHARS_PER_PAGE} "
+                         "pages), so please paste a shorter part.")
+    return text.strip()
+
+
+def check_language(text: str, src: str, tgt: str) -> None:
+    guess = languages.guess_language(text)
+    if guess is None or guess == src:
+        return
+    hint = (f"swap the languages" if guess == tgt else
+            f"pick {languages.name(guess)} as the source language")
+    raise InputError(f"This text looks like {languages.name(guess)}, not "
+                     f"{languages.name(src)}: {hint}.")
+
+
+def _model_type(loaded: LoadedModel) -> str:
+    return getattr(loaded.model.config, "model_type", "")
+
+
+def _t5_prefix(loaded: LoadedModel, task: str, src: str = "en", tgt: str = "de") -> str:
+    if _model_type(loaded) != "t5" and not _is_t5(loaded.spec):
+        return ""
+    if task == "summarize":
+        return "summarize: "
+    return f"translate {languages.name(src)} to {languages.name(tgt)}: "
+
+
+def translation_instruction(src: str, tgt: str) -> str:
+    return (f"Translate the following {languages.name(src)} text into {languages.name(tgt)}. "
+            f"Reply with the {languages.name(tgt)} translation only.")
+
+
+def summary_instruction(words: int) -> str:
+    return (f"Summarize the following text in about {words} words. "
+            "Reply with the summary only.")
+
+
+def model_inputs(loaded: LoadedModel, texts: list[str], instruction: str, prefix: str
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input_ids, attention_mask), each (B, T): the source for an encoder-decoder model
+    (with T5's task prefix), or a chat prompt for the fallback (padded on the left)."""
+    tokenizer = loaded.tokenizer
+    if is_fallback(loaded):
+        prompts = [tokenizer.apply_chat_template(
+            [{"role": "user", "content": f"{instruction}\n\n{text}"}],
+            add_generation_prompt=True, tokenize=False) for text in texts]
+        enc = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
+                        add_special_tokens=False)
+    else:
+        enc = tokenizer([prefix + text for text in texts], return_tensors="pt", padding=True,
+                        truncation=True, max_length=source_limit(loaded))
+    return enc["input_ids"], enc["attention_mask"]
+
+
+def source_limit(loaded: LoadedModel) -> int:
+    """Tokens an encoder reads at once (T5 has no position table: its tokenizer says)."""
+    limit = loaded.context_length
+    max_len = getattr(loaded.tokenizer, "model_max_length", None)
+    if isinstance(max_len, int) and 0 < max_len < 100_000:
+        limit = min(limit, max_len)
+    return limit
+
+
+def token_counter(loaded: LoadedModel) -> Callable[[str], int]:
+    tokenizer = loaded.tokenizer
+    # verbose=False: counting a long text is fine, only feeding it to the model is not
+    return lambda text: len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+# ---------------------------------------------------------------- generation
+
+
+@dataclass
+class ChunkResult:
+    """One model call: what it read and what it wrote (ids without special padding)."""
+
+    source: str
+    input_ids: list[int]
+    output_ids: list[int]
+    text: str
+
+
+@dataclass
+class Seq2SeqRecord:
+    """What a translation or summary run did, for the page and the benchmark."""
+
+    model: str = ""
+    fallback: bool = False
+    chunks: list[ChunkResult] = field(default_factory=list)  # the calls whose text is shown
+    rounds: list[list[str]] = field(default_factory=list)  # map-reduce partial summaries
+    n_chunks: int = 0
+    input_tokens: int = 0
+    generated_tokens: int = 0
+
+
+def _finish_ids(loaded: LoadedModel, ids: list[int]) -> list[int]:
+    """Cut at the end-of-text token (kept) and drop padding."""
+    eos = loaded.model.generation_config.eos_token_id
+    eos = set(eos) if isinstance(eos, (list, tuple)) else {eos}
+    pad = loaded.tokenizer.pad_token_id
+    out = []
+    for token in ids:
+        if token == pad and token not in eos:
+            continue
+        out.append(token)
+        if token in eos:
+            break
+    return out
+
+
+@torch.inference_mode()
+def generate_batch(loaded: LoadedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                   params: GenerationParams) -> list[list[int]]:
+    """New token ids for each row of a padded batch, not streamed (beams, map steps)."""
+    params.validate()
+    kwargs = params.generate_kwargs()
+    kwargs.update(input_ids=input_ids.to(loaded.device),
+                  attention_mask=attention_mask.to(loaded.device),
+                  pad_token_id=loaded.tokenizer.pad_token_id)
+    with model_turn(loaded):
+        try:
+            out = loaded.model.generate(**kwargs)
+        except (RuntimeError, ValueError) as error:
+            raise LMLabError("Generation failed inside the model; try a shorter text or other "
+                             "settings.") from error
+    # An encoder-decoder output starts with the decoder start token; a causal one with the prompt.
+    start = 1 if not is_fallback(loaded) else input_ids.shape[1]
+    return [_finish_ids(loaded, row) for row in out[:, start:].tolist()]
+
+
+def _one_call(loaded: LoadedModel, source: str, instruction: str, prefix: str,
+              params: GenerationParams, stop: threading.Event | None, record: Seq2SeqRecord
+              ) -> Iterator[str]:
+    """Stream one model call (beam search is shown whole when it ends)."""
+    input_ids, attention_mask = model_inputs(loaded, [source], instruction, prefix)
+    new_ids: list[int] = []
+    if params.num_beams == 1:
+        yield from stream_text(loaded, input_ids, params, stop, collect_ids=new_ids)
+        new_ids[:] = _finish_ids(loaded, new_ids)
+    else:
+        new_ids = generate_batch(loaded, input_ids, attention_mask, params)[0]
+        yield loaded.tokenizer.decode(new_ids, skip_special_tokens=True)
+    text = loaded.tokenizer.decode(new_ids, skip_special_tokens=True)
+    record.chunks.append(ChunkResult(source, input_ids[0].tolist(), new_ids, text))
+    record.input_tokens += int(input_ids.shape[1])
+    record.generated_tokens += len(new_ids)
+
+
+def _start_record(loaded: LoadedModel, record: Seq2SeqRecord | None) -> Seq2SeqRecord:
+    record = record if record is not None else Seq2SeqRecord()
+    record.model, record.fallback = loaded.spec.name, is_fallback(loaded)
+    return record
+
+
+def _check_model_pair(loaded: LoadedModel, src: str, tgt: str) -> None:
+    spec = loaded.spec
+    if is_fallback(loaded) or _serves_pair(spec, src, tgt) or spec.languages is None and not _is_t5(spec):
+        return
+    raise InputError(f"{spec.name} does not translate {languages.name(src)} → "
+                     f"{languages.name(tgt)}; pick a model for this pair.")
+
+
+def translate_stream(loaded: LoadedModel, text: str, src: str, tgt: str,
+                     params: GenerationParams, stop: threading.Event | None = None,
+                     record: Seq2SeqRecord | None = None) -> Iterator[str]:
+    """Stream the translation, a few sentences per model call, in order."""
+    check_pair(src, tgt)
+    text = check_text(text, MAX_TRANSLATE_CHARS, "translate")
+    check_language(text, src, tgt)
+    _check_model_pair(loaded, src, tgt)
+    params.validate()
+    record = _start_record(loaded, record)
+    prefix = _t5_prefix(loaded, "translate", src, tgt)
+    instruction = translation_instruction(src, tgt)
+    limit = min(TRANSLATE_CHUNK_TOKENS, source_limit(loaded) - len(prefix) - 8)
+    chunks = chunk_text(text, token_counter(loaded), limit)
+    record.n_chunks = len(chunks)
+    glue = "" if tgt in ("zh", "ja") else " "
+    for i, chunk in enumerate(chunks):
+        if stop is not None and stop.is_set():
+            break
+        if i:
+            yield glue
+        yield from _one_call(loaded, chunk, instruction, prefix, params, stop, record)
+
+
+def translate_text(loaded: LoadedModel, text: str, src: str, tgt: str,
+                   params: GenerationParams, record: Seq2SeqRecord | None = None) -> str:
+    return "".join(translate_stream(loaded, text, src, tgt, params, record=record))
+
+
+@dataclass
+class SummaryOptions:
+    words: int = 40  # the length asked for
+    chunk_tokens: int = 400  # the most source tokens one model call reads
+    num_beams: int = 1
+    batch_size: int = 4  # chunks summarized together in the map step
+
+    def validate(self) -> "SummaryOptions":
+        if not 5 <= self.words <= 300:
+            raise InputError("The summary length must be between 5 and 300 words.")
+        if not 32 <= self.chunk_tokens <= 2048:
+            raise InputError("The chunk size must be between 32 and 2,048 tokens.")
+        if not 1 <= self.num_beams <= 8:
+            raise InputError("Beam width must be between 1 and 8.")
+        return self
+
+    def params(self, fallback: bool) -> Seq2SeqParams:
+        tokens = int(self.words * 1.6) + 8  # about 1.3 tokens per English word, plus room
+        return Seq2SeqParams(max_new_tokens=min(tokens, 512), num_beams=self.num_beams,
+                             min_new_tokens=0 if fallback else max(1, self.words // 2),
+                             no_repeat_ngram_size=0 if fallback else 3,
+                             repetition_penalty=1.1 if fallback else 1.0)
+
+
+def summarize_stream(loaded: LoadedModel, text: str, options: SummaryOptions,
+                     progress: Progress | None = None, stop: threading.Event | None = None,
+                     record: Seq2SeqRecord | None = None) -> Iterator[str]:
+    """Map-reduce over sentence chunks (progress per model call), then stream the final step."""
+    text = check_text(text, MAX_SUMMARY_CHARS, "summarize")
+    options.validate()
+    record = _start_record(loaded, record)
+    params = options.params(record.fallback)
+    prefix = _t5_prefix(loaded, "summarize")
+    instruction = summary_instruction(options.words)
+    count = token_counter(loaded)
+    limit = max(16, min(options.chunk_tokens, source_limit(loaded) - count(prefix) - 8))
+    chunks = chunk_text(text, count, limit)
+    record.n_chunks = len(chunks)
+    map_params = replace(params, num_beams=1)  # partial summaries: greedy, batched
+
+    def summarize(batch: list[str]) -> list[str]:
+        if stop is not None and stop.is_set():
+            raise InputError("Stopped; the summary was not finished.")
+        ids, mask = model_inputs(loaded, batch, instruction, prefix)
+        outs = generate_batch(loaded, ids, mask, map_params)
+        record.input_tokens += int(mask.sum())
+        record.generated_tokens += sum(len(o) for o in outs)
+        return [loaded.tokenizer.decode(o, skip_special_tokens=True).strip() for o in outs]
+
+    final_source, record.rounds = map_reduce(
+        chunks, summarize, lambda joined: chunk_text(joined, count, limit), progress,
+        batch_size=max(1, options.batch_size))
+    if not final_source.strip():
+        raise LMLabError("The model wrote empty partial summaries; try a larger chunk size.")
+    yield from _one_call(loaded, final_source, instruction, prefix, params, stop, record)
+
+
+def summarize_text(loaded: LoadedModel, text: str, options: SummaryOptions,
+                   progress: Progress | None = None, record: Seq2SeqRecord | None = None) -> str:
+    return "".join(summarize_stream(loaded, text, options, progress, record=record))
+
+
+def _units(text: str) -> int:
+    """Words, counting each Chinese/Japanese character as one word."""
+    cjk = len(languages.CJK_CHAR.findall(text))
+    return cjk + len(languages.CJK_CHAR.sub(" ", text).split())
+
+
+def compression_ratio(source: str, summary: str) -> float | None:
+    """How many times shorter the summary is (in words), or None for an empty summary."""
+    out = _units(summary)
+    return _units(source) / out if out else None
+
+
+# ---------------------------------------------------------------- cross-attention
+
+
+@dataclass
+class CrossAttention:
+    """Decoder-to-encoder attention of one model call.
+
+    weights[l, h, i, j]: how much target token i, while being produced, attended
+    to source token j in layer l, head h. Each row sums to 1 (a softmax over
+    the source).
+    """
+
+    weights: np.ndarray  # (L, H, T_tgt, T_src) float32
+    source_tokens: list[str]
+    target_tokens: list[str]
+
+    @property
+    def n_layers(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_heads(self) -> int:
+        return self.weights.shape[1]
+
+    def view(self, layer: int | None = None, head: int | None = None) -> np.ndarray:
+        """(T_tgt, T_src): one layer/head, or the mean over layers and/or heads (None)."""
+        w = self.weights if layer is None else self.weights[layer: layer + 1]
+        w = w if head is None else w[:, head: head + 1]
+        return w.mean(axis=(0, 1))
+
+
+def has_cross_attention(loaded: LoadedModel) -> bool:
+    return not is_fallback(loaded)
+
+
+@torch.inference_mode()
+def cross_attention(loaded: LoadedModel, input_ids: list[int], output_ids: list[int]
+                    ) -> CrossAttention:
+    """Teacher-forced forward over the output: row i is the step that produced output token i.
+
+    One extra forward pass gives exactly the weights decoding used (the decoder
+    is causal), without slowing generation down with eager attention.
+    """
+    if not has_cross_attention(loaded):
+        raise InputError(f"{loaded.spec.name} is a decoder-only model: it has no encoder, so "
+                         "there is no cross-attention to show.")
+    if not output_ids:
+        raise InputError("The model wrote nothing, so there is no cross-attention to show.")
+    src = torch.tensor([input_ids[:MAX_ATTENTION_TOKENS]])  # (1, S)
+    out = output_ids[:MAX_ATTENTION_TOKENS]
+    start = loaded.model.generation_config.decoder_start_token_id
+    if start is None:
+        start = loaded.model.config.decoder_start_token_id
+    dec = torch.tensor([[int(start), *out[:-1]]])  # (1, T): shifted right
+    with loaded.eager_attention() as model:
+        result = model(input_ids=src.to(loaded.device),
+                       attention_mask=torch.ones_like(src).to(loaded.device),
+                       decoder_input_ids=dec.to(loaded.device), output_attentions=True)
+    layers = result.cross_attentions  # L x (1, H, T, S)
+    if not layers:
+        raise LMLabError("This model did not return its cross-attention weights.")
+    weights = torch.stack([a[0].float() for a in layers]).cpu().numpy()  # (L, H, T, S)
+    tokenizer = loaded.tokenizer
+    return CrossAttention(weights, labels_by_decoding(tokenizer, src[0].tolist()),
+                          labels_by_decoding(tokenizer, out))

@@ -1,0 +1,98 @@
+"""Splitting long text at sentence boundaries, and map-reduce over the pieces.
+
+An encoder-decoder model reads at most a few hundred tokens at once (Marian
+and BART 512 or 1024, T5 512), and a small chat model loses the thread long
+before its context ends. So a long text is cut into chunks of whole sentences,
+each chunk is summarized (map), and the partial summaries, kept in their
+original order, are summarized again (reduce) until one summary is left.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+# A sentence ends at . ! ? … (optionally followed by quotes/brackets) plus a space,
+# or right after Chinese/Japanese full stops, or at a blank line.
+_SENTENCE_END = re.compile(r"(?<=[.!?…][\"'”’)\]])\s+|(?<=[.!?…])\s+|(?<=[。！？；])|\n\s*\n")
+
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is happening)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences in their original order, stripped, none empty."""
+    parts = _SENTENCE_END.split((text or "").strip())
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def _split_long(sentence: str, count: Callable[[str], int], max_tokens: int) -> list[str]:
+    """A sentence longer than a chunk is cut between words (characters for Chinese)."""
+    units = sentence.split(" ") if " " in sentence else list(sentence)
+    glue = " " if " " in sentence else ""
+    pieces, current = [], []
+    for unit in units:
+        if current and count(glue.join([*current, unit])) > max_tokens:
+            pieces.append(glue.join(current))
+            current = []
+        current.append(unit)
+    if current:
+        pieces.append(glue.join(current))
+    return pieces
+
+
+def chunk_text(text: str, count: Callable[[str], int], max_tokens: int) -> list[str]:
+    """Whole sentences packed into chunks of at most `max_tokens` (by `count`), in order."""
+    if max_tokens < 1:
+        raise ValueError("max_tokens must be positive")
+    chunks: list[str] = []
+    current: list[str] = []
+    current_tokens = 0
+    for sentence in split_sentences(text):
+        n = count(sentence)
+        if n > max_tokens:
+            if current:
+                chunks.append(" ".join(current))
+                current, current_tokens = [], 0
+            chunks.extend(_split_long(sentence, count, max_tokens))
+            continue
+        if current and current_tokens + n + 1 > max_tokens:
+            chunks.append(" ".join(current))
+            current, current_tokens = [], 0
+        current.append(sentence)
+        current_tokens += n + 1  # +1: the joining space may cost a token
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def map_reduce(chunks: list[str], summarize: Callable[[list[str]], list[str]],
+               rechunk: Callable[[str], list[str]], progress: Progress | None = None,
+               batch_size: int = 1, max_rounds: int = 4) -> tuple[str, list[list[str]]]:
+    """Summarize chunks until their joined summaries fit in one chunk.
+
+    `summarize` maps a batch of texts to one summary each (same order);
+    `rechunk` splits a text into chunks that fit the model. Returns the text
+    the final (streamed) summary step should read, and each round's partial
+    summaries. Progress counts model calls: every map call, plus one final step.
+    """
+    rounds: list[list[str]] = []
+    done, total = 0, len(chunks) + 1
+    report = progress or (lambda *_: None)
+    while len(chunks) > 1 and len(rounds) < max_rounds:
+        partials: list[str] = []
+        step = f"Round {len(rounds) + 1}: s" if rounds else "S"
+        for start in range(0, len(chunks), batch_size):
+            batch = chunks[start:start + batch_size]
+            last = start + len(batch)
+            parts = f"parts {start + 1}–{last}" if len(batch) > 1 else f"part {last}"
+            report(done, total, f"{step}ummarizing {parts} of {len(chunks)}")
+            partials.extend(summarize(batch))
+            done += len(batch)
+        rounds.append(partials)
+        chunks = rechunk("\n\n".join(p.strip() for p in partials if p.strip()))
+        if len(chunks) > 1 and len(rounds) < max_rounds:
+            total += len(chunks)  # the partial summaries are still too long: another round
+    report(done, total, "Writing the final summary")
+    # After max_rounds the final step reads everything left (a model with a short
+    # context truncates it); partial summaries of real models shrink well before that.
+    return "\n\n".join(chunks), rounds
