@@ -37,6 +37,7 @@ class LayerQKV:
     v: torch.Tensor  # (H_kv, T, d)
     scaling: float  # what the model multiplies q·k by (1/sqrt(d_k))
     causal: bool
+    model_weights: torch.Tensor | None = None  # (H, T, T) the weights the model's own code returned
 
     @property
     def n_heads(self) -> int:
@@ -76,16 +77,18 @@ class Capture:
 
 
 def _capturing_attention(module, query, key, value, attention_mask, **kwargs):
-    """Record q/k/v, then run the model's own eager attention unchanged."""
+    """Run the model's own eager attention unchanged, recording its inputs and weights."""
+    eager = sys.modules[type(module).__module__].eager_attention_forward
+    output, weights = eager(module, query, key, value, attention_mask, **kwargs)
     record = _recording.get()
     if record is not None:
         record.append(LayerQKV(
             q=query[0].detach().float().cpu(), k=key[0].detach().float().cpu(),
             v=value[0].detach().float().cpu(),
             scaling=float(kwargs.get("scaling") or query.shape[-1] ** -0.5),
-            causal=bool(getattr(module, "is_causal", False))))
-    eager = sys.modules[type(module).__module__].eager_attention_forward
-    return eager(module, query, key, value, attention_mask, **kwargs)
+            causal=bool(getattr(module, "is_causal", False)),
+            model_weights=None if weights is None else weights[0].detach().float().cpu()))
+    return output, weights
 
 
 def _register_capture() -> None:
@@ -120,7 +123,8 @@ def capture_qkv(loaded: LoadedModel, input_ids: torch.Tensor) -> list[LayerQKV]:
         token = _recording.set(record)
         try:
             model.set_attn_implementation(CAPTURE_IMPLEMENTATION)
-            model(input_ids.to(loaded.device), use_cache=False)
+            # The base model (no LM head): attention is all we need from this pass.
+            getattr(model, "base_model", model)(input_ids.to(loaded.device), use_cache=False)
         finally:
             _recording.reset(token)
             model.set_attn_implementation(before)
@@ -156,6 +160,13 @@ def recompute_attention(layer: LayerQKV) -> tuple[torch.Tensor, torch.Tensor]:
     scores = layer.q @ k.transpose(-1, -2) * layer.scaling  # (H, T, T)
     weights = torch.softmax(scores + mask_for(layer), dim=-1)  # rows sum to 1
     return weights, weights @ v  # (H, T, T), (H, T, d)
+
+
+def max_recompute_error(layer: LayerQKV) -> float:
+    """Largest |recomputed - model's own| attention weight in this layer."""
+    if layer.model_weights is None:
+        return float("nan")
+    return float((recompute_attention(layer)[0] - layer.model_weights).abs().max())
 
 
 def check_cell(capture: Capture, layer: int, head: int, query: int, key: int) -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lmlab.attention_math import (MAX_MATH_TOKENS, capture_text, cell_math, encode_for_math,
-                                  recompute_attention)
+                                  max_recompute_error, recompute_attention)
 from lmlab.errors import InputError
 from lmlab.toy_attention import ToyExample, compute_toy, default_toy
 
@@ -35,6 +35,7 @@ def test_recomputed_attention_matches_the_model(store, model_id):
         assert torch.allclose(weights, reference, atol=1e-5, rtol=0), \
             float((weights - reference).abs().max())
         assert torch.allclose(weights.sum(-1), torch.ones(weights.shape[:2]), atol=1e-5)
+        assert max_recompute_error(layer) < 1e-5  # the page's live check agrees
     # The model's implementation is back to what it was.
     assert loaded.model.config._attn_implementation == "sdpa"
 

@@ -1,0 +1,351 @@
+"""Attention math: one attention weight opened all the way down, on a real model's numbers."""
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.errors import show_error
+from components.i18n import t
+from components.lessons import show_lesson
+from components.sidebar import model_picker
+from lmlab import viz_math
+from lmlab.ablation import ABLATION_MAX_TOKENS, Ablation, head_sweep, run_ablation
+from lmlab.attention_math import (MAX_MATH_TOKENS, capture_text, cell_math, max_recompute_error,
+                                  recompute_attention, sqrt_dk_matches)
+from lmlab.positional import (MAX_POSITIONS_SHOWN, cosine_similarity_matrix, describe_positions,
+                              learned_positions, rotary_angles, rotary_scores,
+                              sinusoidal_encoding)
+from lmlab.toy_attention import EMBEDDING_RANGE, FEATURES, compute_toy, default_toy
+
+FAMILIES = {"generate": "Decoder: predicts the next token (causal mask)",
+            "embed": "Encoder: BERT-like, every token sees every token"}
+DEFAULT_TEXT = "The cat sat on the mat because it was warm."
+
+
+def table(frame: pd.DataFrame, name: str, key: str) -> None:
+    """A readable table (4 decimals) with its CSV download."""
+    formats = {c: st.column_config.NumberColumn(format="%.4f")
+               for c in frame.columns if frame[c].dtype.kind == "f"}
+    st.dataframe(frame, hide_index=True, column_config=formats, width="stretch")
+    st.download_button(f"⬇ {t('Download CSV')}", frame.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{name}.csv", mime="text/csv", key=key)
+
+
+def show_token(index: int, token: str) -> str:
+    return f"**{index}** `{token.strip() or '␣'}`"
+
+
+# ---------------------------------------------------------------- cell math
+def cell_section(loaded) -> None:
+    st.markdown("Pick a cell of one head's attention pattern — **query token i** looking at "
+                "**key token j** — and follow every step the model takes, on the q, k and v "
+                "vectors it really used (captured from inside the model).")
+    text = st.text_area(f"{t('Text')} (up to {MAX_MATH_TOKENS} tokens)", DEFAULT_TEXT, height=80,
+                        key=state.AM_TEXT)
+    if st.button(t("Compute"), type="primary", key=state.AM_COMPUTE):
+        try:
+            with st.spinner("Running the model and capturing q, k, v…"):
+                capture = capture_text(loaded, text)
+            st.session_state[state.AM_CAPTURE] = {"model": loaded.spec.id, "capture": capture}
+            st.session_state[state.AM_QUERY] = capture.n_tokens - 1
+            st.session_state[state.AM_KEY] = max(0, capture.n_tokens - 2)
+        except Exception as error:  # one sentence; the previous result stays on screen
+            show_error(error)
+    stored = st.session_state.get(state.AM_CAPTURE)
+    if not stored or stored["model"] != loaded.spec.id:
+        st.info("Type a text and press **Compute** to capture the model's q, k and v.")
+        return
+    capture = stored["capture"]
+    first = capture.layers[0]
+    st.caption(f"{capture.n_tokens} tokens · {capture.n_layers} layers · {first.n_heads} query "
+               f"heads · {first.n_kv_heads} key/value heads · d_k = {first.head_dim}")
+    cols = st.columns(4)
+    layer = cols[0].number_input(f"{t('Layer')} (0–{capture.n_layers - 1})", min_value=0, step=1,
+                                 key=state.AM_LAYER)
+    head = cols[1].number_input(f"{t('Head')} (0–{first.n_heads - 1})", min_value=0, step=1,
+                                key=state.AM_HEAD)
+    query = cols[2].number_input(f"{t('Query token')} i (0–{capture.n_tokens - 1})", min_value=0,
+                                 step=1, key=state.AM_QUERY)
+    key = cols[3].number_input(f"{t('Key token')} j (0–{capture.n_tokens - 1})", min_value=0,
+                               step=1, key=state.AM_KEY)
+    try:
+        cell = cell_math(capture, int(layer), int(head), int(query), int(key))
+    except Exception as error:
+        show_error(error)
+        return
+    show_cell(capture, cell)
+
+
+def show_cell(capture, cell) -> None:
+    tokens = capture.tokens
+    qkv = capture.layers[cell.layer]
+    shared = ""
+    if qkv.n_kv_heads < qkv.n_heads:
+        group = qkv.n_heads // qkv.n_kv_heads
+        shared = (f" Grouped-query attention: query heads {cell.kv_head * group}–"
+                  f"{cell.kv_head * group + group - 1} share key/value head {cell.kv_head}.")
+    st.markdown(f"Query {show_token(cell.query, tokens[cell.query])} → key "
+                f"{show_token(cell.key, tokens[cell.key])}, layer **{cell.layer}**, head "
+                f"**{cell.head}**.{shared}")
+
+    st.subheader("1 · Dot product q · k")
+    st.markdown(f"The query vector of token {cell.query} and the key vector of token {cell.key} "
+                f"each have d_k = {cell.d_k} numbers. Multiply them pairwise and add up.")
+    left, right = st.columns([2, 3])
+    with left:
+        st.metric("q · k", f"{cell.dot:.4f}")
+        table(pd.DataFrame({"n": range(cell.d_k), "q_n": cell.q, "k_n": cell.k,
+                            "q_n × k_n": cell.products}), "q_dot_k", "am_csv_qk")
+    right.plotly_chart(viz_math.qk_products_figure(cell), key="am_fig_qk")
+
+    st.subheader("2 · Scale by √d_k")
+    st.latex(rf"\frac{{q\cdot k}}{{\sqrt{{d_k}}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{cell.d_k}}}}}"
+             rf" = {cell.scaled:.4f}")
+    st.caption("Without the scaling, dot products of long vectors grow large and the softmax "
+               "saturates: one key would take almost all the weight.")
+    if not sqrt_dk_matches(cell):
+        st.caption(f"This model multiplies by {cell.scale:.5f} rather than 1/√d_k "
+                   f"= {cell.d_k ** -0.5:.5f}; the numbers use the model's own factor.")
+
+    st.subheader("3 · Mask")
+    if cell.mask == -math.inf:
+        st.markdown(f"Key {cell.key} comes **after** query {cell.query}. A decoder may not look "
+                    "at the future: the causal mask adds **−∞**, so after the softmax this weight "
+                    "is exactly 0.")
+    elif qkv.causal:
+        st.markdown(f"Key {cell.key} is not after query {cell.query}, so the causal mask adds "
+                    "**0**: the score passes unchanged.")
+    else:
+        st.markdown("This is an encoder: there is no causal mask, every token may look at every "
+                    "other (the mask adds **0**).")
+
+    st.subheader("4 · Softmax over the whole row")
+    st.latex(r"w_{ij} = \frac{e^{s_{ij}}}{\sum_{j'} e^{s_{ij'}}},\quad "
+             r"s_{ij} = \frac{q_i\cdot k_j}{\sqrt{d_k}} + m_{ij}")
+    st.markdown(f"Weight of key {cell.key}: **{cell.weight:.4f}**; the row sums to "
+                f"**{sum(cell.row_weights):.6f}**.")
+    row = pd.DataFrame({"j": range(len(tokens)), "token": tokens, "q·k_j": cell.row_dots,
+                        "÷ √d_k": cell.row_scaled,
+                        "mask": ["−∞" if m == -math.inf else "0" for m in cell.row_mask],
+                        "weight": cell.row_weights})
+    left, right = st.columns([2, 3])
+    with left:
+        table(row, "softmax_row", "am_csv_row")
+    right.plotly_chart(viz_math.softmax_row_figure(cell), key="am_fig_row")
+
+    st.subheader("5 · Weighted sum of the values")
+    st.latex(r"\text{output}_i = \sum_j w_{ij}\, v_j")
+    weights, _ = recompute_attention(qkv)
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"Token {cell.query}'s output from this head: {cell.d_k} numbers that go, "
+                    "with the other heads', into the layer's output projection.")
+        table(pd.DataFrame({"n": range(cell.d_k), "output_n": cell.output}), "head_output",
+              "am_csv_output")
+        with st.expander("The value vectors v_j"):
+            values = pd.DataFrame(cell.values, columns=[f"v{n}" for n in range(cell.d_k)])
+            values.insert(0, "weight", cell.row_weights)
+            values.insert(0, "token", tokens)
+            table(values, "values", "am_csv_values")
+    with right:
+        st.plotly_chart(viz_math.head_pattern_figure(
+            weights[cell.head].tolist(), tokens, cell.query, cell.key,
+            f"Layer {cell.layer}, head {cell.head}: every row recomputed the same way"),
+            key="am_fig_head")
+        st.caption(f"Largest difference between this recomputation and the attention weights "
+                   f"the model itself returned, over all heads of layer {cell.layer}: "
+                   f"{max_recompute_error(qkv):.1e}.")
+
+
+# ---------------------------------------------------------- positional encoding
+def positional_section(loaded) -> None:
+    st.markdown("Attention itself ignores word order: it sums over the tokens as a set. The "
+                "original Transformer added a **sinusoidal position encoding** to each token "
+                "embedding.")
+    cols = st.columns(2)
+    n = cols[0].slider(t("Positions"), 8, 128, 64, 8, key=state.AM_POS_N)
+    width = cols[1].slider(t("Encoding width"), 8, 256, 64, 8, key=state.AM_POS_D)
+    st.latex(r"PE_{pos,2i} = \sin\!\left(\frac{pos}{10000^{2i/d}}\right),\quad "
+             r"PE_{pos,2i+1} = \cos\!\left(\frac{pos}{10000^{2i/d}}\right)")
+    try:
+        pe = sinusoidal_encoding(int(n), int(width))
+    except Exception as error:
+        show_error(error)
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(viz_math.sinusoid_figure(pe), key="am_fig_pe")
+    right.plotly_chart(viz_math.similarity_figure(
+        cosine_similarity_matrix(pe), "Cosine similarity of positions"), key="am_fig_pe_sim")
+    st.caption("Nearby positions look alike and the similarity depends only on the distance "
+               "between positions (each diagonal is constant).")
+    st.download_button(f"⬇ {t('Download CSV')}",
+                       pd.DataFrame(pe).to_csv(index_label="position").encode("utf-8"),
+                       file_name="sinusoidal_encoding.csv", mime="text/csv", key="am_csv_pe")
+
+    st.subheader(f"What {loaded.spec.name} uses instead")
+    scheme = describe_positions(loaded)
+    st.markdown(scheme.summary)
+    shown = min(int(n), scheme.max_positions, MAX_POSITIONS_SHOWN)
+    try:
+        left, right = st.columns(2)
+        if scheme.kind == "rotary":
+            left.plotly_chart(viz_math.rotary_frequency_figure(rotary_angles(loaded)),
+                              key="am_fig_rope_freq")
+            right.plotly_chart(viz_math.matrix_heatmap(
+                rotary_scores(loaded, shown), "key position", "query position",
+                "q·k of one fixed query and key, rotated to every position pair"),
+                key="am_fig_rope_scores")
+            st.caption("The same two vectors give the same score whenever they are the same "
+                       "distance apart: RoPE encodes relative position.")
+        elif scheme.kind == "learned":
+            table_ = learned_positions(loaded, shown)
+            left.plotly_chart(viz_math.matrix_heatmap(
+                table_, "dimension", "position", f"{loaded.spec.name}'s learned position vectors"),
+                key="am_fig_learned")
+            right.plotly_chart(viz_math.similarity_figure(
+                cosine_similarity_matrix(table_), "Cosine similarity of learned positions"),
+                key="am_fig_learned_sim")
+    except Exception as error:
+        show_error(error)
+
+
+# ----------------------------------------------------------------- ablation
+def ablation_section(loaded) -> None:
+    st.markdown("Knock out one attention head (its output is set to zero before the layer's "
+                "output projection) or a whole layer's attention, and compare the model's "
+                "next-token prediction and the text's perplexity with and without it.")
+    if loaded.spec.kind != "causal-lm":
+        st.info("Ablation compares next-token predictions: choose the decoder family above.")
+        return
+    heads = int(loaded.model.config.num_attention_heads)
+    layers = int(loaded.model.config.num_hidden_layers)
+    text = st.text_area(f"{t('Text')} (2–{ABLATION_MAX_TOKENS} tokens)",
+                        "The capital of France is Paris. The capital of Germany is",
+                        height=80, key=state.AM_ABL_TEXT)
+    cols = st.columns(2)
+    layer = cols[0].number_input(f"{t('Layer')} (0–{layers - 1})", min_value=0, step=1,
+                                 key=state.AM_ABL_LAYER)
+    choices = ["all"] + list(range(heads))
+    head = cols[1].selectbox(t("Head"), choices, key=state.AM_ABL_HEAD,
+                             format_func=lambda h: "the whole layer" if h == "all" else f"head {h}")
+    run, sweep = st.columns(2)
+    if run.button(t("Knock out"), type="primary", key=state.AM_ABL_RUN):
+        try:
+            with st.spinner("Running the model with and without it…"):
+                result = run_ablation(loaded, text, Ablation(int(layer), None if head == "all"
+                                                             else int(head)))
+            st.session_state[state.AM_ABL_RESULT] = {"model": loaded.spec.id, "result": result}
+        except Exception as error:
+            show_error(error)
+    if sweep.button(t("Try every head of this layer"), key=state.AM_ABL_SWEEP):
+        try:
+            bar = st.progress(0.0, text="Removing one head at a time…")
+            base, without = head_sweep(loaded, text, int(layer), progress=bar.progress)
+            bar.empty()
+            st.session_state[state.AM_ABL_SWEEP_RESULT] = {
+                "model": loaded.spec.id, "layer": int(layer), "base": base, "without": without}
+        except Exception as error:
+            show_error(error)
+
+    stored = st.session_state.get(state.AM_ABL_RESULT)
+    if stored and stored["model"] == loaded.spec.id:
+        result = stored["result"]
+        st.markdown(f"**Without {result.ablation.describe()}** ({result.n_tokens} tokens):")
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("Perplexity"), f"{result.ablated.perplexity:.3f}",
+                  f"{result.perplexity_change:+.3f} vs {result.base.perplexity:.3f}",
+                  delta_color="inverse")
+        m2.metric("KL(full ‖ ablated), bits", f"{result.kl_bits:.4f}")
+        m3.metric(t("Top next token"), f"{result.ablated.top[0][0].strip() or '␣'}",
+                  f"full model: {result.base.top[0][0].strip() or '␣'}", delta_color="off")
+        left, right = st.columns([3, 2])
+        left.plotly_chart(viz_math.ablation_figure(result), key="am_fig_ablation")
+        with right:
+            table(pd.DataFrame({"token": result.top_tokens, "P full": result.base_probs,
+                                "P ablated": result.ablated_probs}), "ablation", "am_csv_ablation")
+    sweep_result = st.session_state.get(state.AM_ABL_SWEEP_RESULT)
+    if sweep_result and sweep_result["model"] == loaded.spec.id:
+        st.plotly_chart(viz_math.head_sweep_figure(sweep_result["base"], sweep_result["without"],
+                                                   sweep_result["layer"]), key="am_fig_sweep")
+        st.caption("A big change means the text's predictions lean on that head here; a small "
+                   "one does not prove the head is useless (others may do the same job).")
+
+
+# -------------------------------------------------------------- toy example
+def reset_toy() -> None:
+    toy = default_toy()
+    for i in range(len(toy.tokens)):
+        for f in range(len(FEATURES)):
+            st.session_state[state.am_toy_key(i, f)] = float(toy.embeddings[i, f])
+
+
+def toy_section() -> None:
+    st.markdown("Five tokens with hand-made 4-number embeddings (features: "
+                f"{', '.join(FEATURES)}). Fixed matrices W_q, W_k, W_v turn each embedding into a "
+                "query, a key and a value of 3 numbers. Drag the sliders and watch every row of "
+                "the attention weights stay a probability distribution.")
+    example = default_toy()
+    top = st.columns([1, 1, 3])
+    causal = top[0].toggle(t("Causal mask"), key=state.AM_TOY_CAUSAL)
+    top[1].button(t("Reset"), on_click=reset_toy, key=state.AM_TOY_RESET)
+    low, high = EMBEDDING_RANGE
+    cols = st.columns(len(example.tokens))
+    for i, (col, token) in enumerate(zip(cols, example.tokens)):
+        with col:
+            st.markdown(f"**{token}**")
+            vector = []
+            for f, feature in enumerate(FEATURES):
+                key = state.am_toy_key(i, f)
+                st.session_state.setdefault(key, float(example.embeddings[i, f]))
+                vector.append(st.slider(feature, low, high, step=0.1, key=key))
+        example = example.with_embedding(i, vector)
+    toy = compute_toy(example, causal=causal)
+    names = list(toy.tokens)
+
+    def frame(matrix, columns):
+        data = pd.DataFrame(matrix, columns=columns)
+        data.insert(0, "token", names)
+        return data
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Q = X W_q**, **K = X W_k**, **V = X W_v**")
+        qkv = pd.concat([frame(toy.queries, ["q1", "q2", "q3"]),
+                         pd.DataFrame(toy.keys, columns=["k1", "k2", "k3"]),
+                         pd.DataFrame(toy.values, columns=["v1", "v2", "v3"])], axis=1)
+        table(qkv, "toy_qkv", "am_csv_toy_qkv")
+        st.markdown("**Scores Q Kᵀ / √3** (masked cells are −∞)")
+        table(frame(toy.scaled + toy.mask, names), "toy_scores", "am_csv_toy_scores")
+    with right:
+        st.plotly_chart(viz_math.toy_weights_figure(toy), key="am_fig_toy")
+    weights = frame(toy.weights, names)
+    weights["row sum"] = toy.weights.sum(axis=1)
+    st.markdown("**Weights = softmax of each row** (the last column is each row's sum)")
+    table(weights, "toy_weights", "am_csv_toy_weights")
+    st.markdown("**Output = weights · V**: each token's new vector is a weighted average of the "
+                "values")
+    table(frame(toy.output, ["out1", "out2", "out3"]), "toy_output", "am_csv_toy_output")
+    with st.expander("The fixed projection matrices"):
+        for name, matrix in (("W_q", example.w_q), ("W_k", example.w_k), ("W_v", example.w_v)):
+            st.markdown(f"**{name}** (rows: {', '.join(FEATURES)})")
+            st.dataframe(pd.DataFrame(matrix, index=list(FEATURES)), width="content")
+
+
+# ---------------------------------------------------------------------- page
+st.title(f"🧮 {t('Attention math')}")
+show_lesson("attention_math")
+family = st.radio(t("Model family"), list(FAMILIES), format_func=FAMILIES.get, horizontal=True,
+                  key=state.AM_FAMILY)
+loaded = model_picker(family, purpose="inspect")
+tabs = st.tabs([t("Cell math"), t("Positional encoding"), t("Ablation"), t("Toy example")])
+if loaded is not None:
+    with tabs[0]:
+        cell_section(loaded)
+    with tabs[1]:
+        positional_section(loaded)
+    with tabs[2]:
+        ablation_section(loaded)
+with tabs[3]:
+    toy_section()
