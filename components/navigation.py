@@ -29,4 +29,10 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/attention_math.py", "Attention math", "🧮", "Look inside",
              "Open one attention weight all the way down on real q, k, v; position encodings, "
              "head knockouts and a worked toy example.", "attention-math"),
+    PageInfo("pages/embeddings.py", "Embeddings", "🧭", "Look inside",
+             "Map words or sentences from GloVe, MiniLM or a language model's layers in 2D/3D "
+             "with PCA, t-SNE or UMAP; nearest neighbours and a similarity heatmap.", "embeddings"),
+    PageInfo("pages/glove.py", "GloVe", "➕", "Look inside",
+             "Do arithmetic on 400,000 real word vectors (king − man + woman), then train GloVe "
+             "from scratch on a small corpus.", "glove"),
 ]

@@ -120,3 +120,38 @@ ATT_HEAD = "att_head"
 ATT_ROLLOUT_LAYER = "att_rollout_layer"
 ATT_ROLLOUT_TOKEN = "att_rollout_token"
 ATT_CACHE = "att_cache"  # captures and bertviz pages per input, this session only
+
+# Embedding projector page
+EMB_SOURCE = "emb_source"
+EMB_PRESET = "emb_preset"
+EMB_ITEMS = "emb_items"
+EMB_METHOD = "emb_method"
+EMB_DIMS = "emb_dims"
+EMB_LAYER = "emb_layer"
+EMB_CHART = "emb_chart"
+EMB_FOCUS = "emb_focus"
+EMB_LAST_CLICK = "emb_last_click"
+EMB_CACHE = "emb_cache"  # last embeddings and projection of this session
+
+# GloVe page
+GLOVE_EXAMPLE = "glove_example"
+GLOVE_EXPR = "glove_expr"
+GLOVE_TOPK = "glove_topk"
+GLOVE_NEIGHBOUR_WORD = "glove_neighbour_word"
+GLOVE_SIM_A = "glove_sim_a"
+GLOVE_SIM_B = "glove_sim_b"
+GLOVE_CORPUS = "glove_corpus"
+GLOVE_CORPUS_TEXT = "glove_corpus_text"
+GLOVE_WINDOW = "glove_window"
+GLOVE_DISTANCE = "glove_distance"
+GLOVE_VOCAB = "glove_vocab"
+GLOVE_SHOW_WORDS = "glove_show_words"
+GLOVE_XMAX = "glove_xmax"
+GLOVE_ALPHA = "glove_alpha"
+GLOVE_DIM = "glove_dim"
+GLOVE_EPOCHS = "glove_epochs"
+GLOVE_OPTIMIZER = "glove_optimizer"
+GLOVE_LR = "glove_lr"
+GLOVE_TRAIN = "glove_train"
+GLOVE_TRAINED = "glove_trained"  # the last training result of this session
+GLOVE_PROBE = "glove_probe"

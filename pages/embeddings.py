@@ -1,0 +1,129 @@
+"""Embedding projector: words or sentences -> vectors from a real model -> a 2D/3D map."""
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.errors import show_error
+from components.i18n import t
+from components.lessons import show_lesson
+from components.model_cache import load_model
+from components.sidebar import model_picker
+from lmlab import embeddings as emb
+from lmlab.errors import LMLabError
+from lmlab.glove import nearest
+from lmlab.viz_embeddings import projection_scatter, similarity_heatmap
+
+CUSTOM = "Custom (edit the list)"
+
+
+def _load_preset() -> None:
+    name = st.session_state[state.EMB_PRESET]
+    if name in emb.PRESETS:
+        st.session_state[state.EMB_ITEMS] = emb.preset_text(name)
+
+
+def _model_for(source: str):
+    if source == "glove":
+        return load_model("glove-6B-50d")
+    if source == "sentence":
+        return model_picker("embed", "inspect", label="Encoder")
+    return model_picker("generate", "inspect", label="Language model")
+
+
+def _memo(key: tuple, compute):
+    """Keep the last result per kind in the session: reruns (clicks) recompute nothing."""
+    cache = st.session_state.setdefault(state.EMB_CACHE, {})
+    kind = key[0]
+    if cache.get(kind, (None, None))[0] != key:
+        cache[kind] = (key, compute())
+    return cache[kind][1]
+
+
+st.title(f"🧭 {t('Embedding projector')}")
+show_lesson("embeddings")
+
+if state.EMB_ITEMS not in st.session_state:
+    st.session_state[state.EMB_PRESET] = "Royalty"
+    st.session_state[state.EMB_ITEMS] = emb.preset_text("Royalty")
+
+left, right = st.columns([1, 2])
+with left:
+    source = st.radio(t("Vectors from"), list(emb.SOURCES), format_func=emb.SOURCES.get,
+                      key=state.EMB_SOURCE)
+    st.selectbox(t("Preset"), [*emb.PRESETS, CUSTOM], key=state.EMB_PRESET,
+                 on_change=_load_preset)
+    text = st.text_area(f"{t('Words or sentences')} (one per line, up to {emb.MAX_ITEMS}; "
+                        "“item | group” colours groups)", height=260, key=state.EMB_ITEMS)
+    method = st.radio(t("Projection"), list(emb.METHODS), format_func=emb.METHODS.get,
+                      horizontal=True, key=state.EMB_METHOD)
+    dims = st.radio(t("Dimensions"), [2, 3], horizontal=True, key=state.EMB_DIMS,
+                    format_func=lambda d: f"{d}D")
+
+loaded = _model_for(source)
+layer = None
+if loaded is not None and source == "lm-hidden":
+    layers = emb.layer_count(loaded)
+    with left:
+        layer = st.slider(f"{t('Layer')} (0 = embeddings, {layers} = last)", 0, layers,
+                          min(layers, max(1, layers // 2)), key=state.EMB_LAYER)
+
+result = None
+if loaded is not None:
+    try:
+        items, notes = emb.parse_items(text)
+        key = ("embed", source, loaded.spec.id, layer, tuple(items))
+        with st.spinner("Computing the vectors…"):
+            vectors = _memo(key, lambda: emb.embed(source, items, loaded, layer))
+        spinner = ("Projecting… (the first UMAP run in a server compiles its code and can "
+                   "take half a minute)" if method == "umap" else "Projecting…")
+        with st.spinner(spinner):
+            coords = _memo(("project", key, method, dims),
+                           lambda: emb.project(vectors.vectors, method, dims))
+        result = vectors, coords, notes + vectors.notes
+    except LMLabError as error:
+        with right:
+            show_error(error)
+    except Exception as error:  # never a traceback in the UI
+        with right:
+            show_error(error)
+
+if result is not None:
+    vectors, coords, notes = result
+    labels = vectors.labels
+    with right:
+        for note in notes:
+            st.info(note)
+        layer_note = f", layer {layer}" if layer is not None else ""
+        title = (f"{emb.SOURCES[source]}{layer_note} · {emb.METHODS[method]} · "
+                 f"{len(labels)} points, {vectors.vectors.shape[1]} dimensions → {dims}")
+        fig = projection_scatter(coords, labels, vectors.groups, title, vectors.details)
+        event = st.plotly_chart(fig, key=state.EMB_CHART, on_select="rerun" if dims == 2 else "ignore",
+                                selection_mode="points", width="stretch")
+        points = (event or {}).get("selection", {}).get("points", []) if dims == 2 else []
+        if points and "customdata" in points[0]:
+            clicked = int(points[0]["customdata"])
+            if st.session_state.get(state.EMB_LAST_CLICK) != (labels, clicked):
+                st.session_state[state.EMB_LAST_CLICK] = (labels, clicked)
+                st.session_state[state.EMB_FOCUS] = labels[clicked]
+        st.caption("Click a point (2D) or pick an item below to list its nearest neighbours. "
+                   "Distances in a 2D map are only a hint: the neighbours below are measured "
+                   f"in all {vectors.vectors.shape[1]} dimensions.")
+        if st.session_state.get(state.EMB_FOCUS) not in labels:
+            st.session_state[state.EMB_FOCUS] = labels[0]
+        focus = st.selectbox(t("Nearest neighbours of"), labels, key=state.EMB_FOCUS)
+        near = emb.nearest_in_set(vectors.vectors, labels, labels.index(focus), k=8)
+        cols = st.columns(2)
+        cols[0].dataframe(pd.DataFrame(near, columns=["in this set", "cosine"]),
+                          hide_index=True, width="stretch")
+        if source == "glove" and focus.lower() in loaded.model.index:
+            wider = [(n.word, n.cosine) for n in nearest(loaded.model, focus, 8)]
+            cols[1].dataframe(pd.DataFrame(wider, columns=["in all 400k GloVe words", "cosine"]),
+                              hide_index=True, width="stretch")
+
+    shown = labels[:emb.MAX_HEATMAP_ITEMS]
+    if len(labels) > emb.MAX_HEATMAP_ITEMS:
+        st.info(f"The heatmap shows the first {emb.MAX_HEATMAP_ITEMS} of {len(labels)} items.")
+    matrix = emb.cosine_matrix(vectors.vectors[:len(shown)])
+    st.plotly_chart(similarity_heatmap(matrix, shown, "Cosine similarity of every pair"),
+                    width="stretch", key="emb_heatmap")

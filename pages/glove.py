@@ -1,0 +1,224 @@
+"""GloVe: arithmetic on the real 400k GloVe vectors, and GloVe trained from scratch."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.errors import show_error
+from components.i18n import t
+from components.lessons import show_lesson
+from components.model_cache import load_model
+from lmlab import glove
+from lmlab.embeddings import project
+from lmlab.errors import LMLabError
+from lmlab.viz_embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
+                                  projection_scatter, vector_bars, weighting_curve)
+
+EXAMPLES = {
+    "king - man + woman": "royalty: the classic analogy",
+    "paris - france + italy": "capitals",
+    "walked - walk + swim": "verb tenses",
+    "bigger - big + small": "comparatives",
+    "tokyo - japan + germany": "capitals",
+    "doctor - man + woman": "bias: what the corpus taught about gender",
+    "programmer - man + woman": "bias: what the corpus taught about gender",
+}
+TYPE_OWN = "Type your own text"
+
+
+def _set_example() -> None:
+    st.session_state[state.GLOVE_EXPR] = st.session_state[state.GLOVE_EXAMPLE]
+
+
+def calculator(vectors) -> None:
+    st.markdown(f"**{len(vectors.words):,} words × {vectors.dim} dimensions.** Type an "
+                "expression of words joined by + and − (a number before a word weighs it). "
+                "The answers are the words whose vectors point closest to the result "
+                "(cosine similarity); the words you typed are left out.")
+    st.session_state.setdefault(state.GLOVE_EXPR, "king - man + woman")
+    col1, col2, col3 = st.columns([3, 2, 1])
+    col2.selectbox(t("Examples"), list(EXAMPLES), key=state.GLOVE_EXAMPLE,
+                   format_func=lambda e: f"{e}  ({EXAMPLES[e]})", on_change=_set_example)
+    expression = col1.text_input(t("Expression"), key=state.GLOVE_EXPR,
+                                 max_chars=glove.MAX_EXPRESSION_CHARS)
+    k = col3.number_input(t("Answers"), 1, glove.MAX_TOP_K, 10, key=state.GLOVE_TOPK)
+    try:
+        answers = glove.evaluate(vectors, expression, int(k))
+        terms = glove.parse_expression(expression)
+    except LMLabError as error:
+        show_error(error)
+        return
+    with st.container(key="glove_answers"):
+        left, right = st.columns([2, 3])
+        left.dataframe(pd.DataFrame([(a.word, round(a.cosine, 4)) for a in answers],
+                                    columns=["word", "cosine"]), hide_index=True, width="stretch")
+        right.plotly_chart(neighbour_bars([a.word for a in answers], [a.cosine for a in answers],
+                                          f"{expression.strip()} ≈ {answers[0].word}"),
+                           width="stretch", key="glove_answer_chart")
+    words = list(dict.fromkeys([term.word for term in terms] + [answers[0].word]))[:6]
+    rows = vectors.vectors[[vectors.index[w] for w in words]]
+    st.plotly_chart(vector_bars(words, rows, f"The {vectors.dim} numbers of each word "
+                                "(raw GloVe vectors)"), width="stretch", key="glove_vector_bars")
+
+    st.subheader(t("Nearest neighbours"))
+    n1, n2 = st.columns([1, 2])
+    word = n1.text_input(t("Word"), "frog", key=state.GLOVE_NEIGHBOUR_WORD, max_chars=60)
+    try:
+        near = glove.nearest(vectors, word, 10)
+        n2.plotly_chart(neighbour_bars([n.word for n in near], [n.cosine for n in near],
+                                       f"Closest to “{word.strip().lower()}”"), width="stretch",
+                       key="glove_neighbour_chart")
+    except LMLabError as error:
+        with n2:
+            show_error(error)
+
+    st.subheader(t("Similarity of two words"))
+    s1, s2, s3 = st.columns(3)
+    a = s1.text_input(t("First word"), "cat", key=state.GLOVE_SIM_A, max_chars=60)
+    b = s2.text_input(t("Second word"), "dog", key=state.GLOVE_SIM_B, max_chars=60)
+    try:
+        s3.metric("cosine similarity", f"{glove.similarity(vectors, a, b):.3f}")
+    except LMLabError as error:
+        with s3:
+            show_error(error)
+
+
+def _corpus_text() -> tuple[str, str]:
+    corpora = glove.sample_corpora()
+    choice = st.radio(t("Corpus"), [*corpora, TYPE_OWN], key=state.GLOVE_CORPUS, horizontal=True)
+    if choice == TYPE_OWN:
+        text = st.text_area(f"{t('Your corpus')} (up to {glove.MAX_CORPUS_CHARS:,} characters; "
+                            "a window never crosses a line break)", height=160,
+                            key=state.GLOVE_CORPUS_TEXT,
+                            value="the cat sat on the mat\nthe dog sat on the rug\n")
+        return choice, text
+    return choice, corpora[choice].read_text(encoding="utf-8")
+
+
+def _counts(text: str, window: int, weighted: bool, vocab_cap: int):
+    """Co-occurrence counts, kept per session for the same corpus and settings."""
+    digest = hashlib.sha1(text.encode()).hexdigest()
+    key = (digest, window, weighted, vocab_cap)
+    memo = st.session_state.get("glove_counts_memo")
+    if not memo or memo[0] != key:
+        lines = glove.tokenize_corpus(text)
+        vocab = glove.build_vocabulary(lines, vocab_cap)
+        memo = (key, (lines, vocab, glove.cooccurrence(lines, vocab, window, weighted)))
+        st.session_state["glove_counts_memo"] = memo
+    return memo[1]
+
+
+def from_scratch() -> None:
+    name, text = _corpus_text()
+    c1, c2, c3 = st.columns(3)
+    window = c1.slider(t("Window (words each side)"), 1, 10, 5, key=state.GLOVE_WINDOW)
+    weighted = c2.checkbox(t("Weight by 1 / distance"), True, key=state.GLOVE_DISTANCE)
+    vocab_cap = c3.slider(t("Vocabulary: most frequent words kept"), 20, glove.MAX_TRAIN_VOCAB,
+                          1000, 20, key=state.GLOVE_VOCAB)
+    try:
+        lines, vocab, X = _counts(text, window, weighted, vocab_cap)
+    except LMLabError as error:
+        show_error(error)
+        return
+    stats = glove.corpus_stats(lines)
+    st.caption(f"{stats['tokens']:,} words on {stats['lines']:,} lines · {stats['distinct']:,} "
+               f"distinct · {len(vocab):,} kept · {int((X > 0).sum()):,} non-zero X_ij.")
+    if vocab.dropped:
+        st.info(f"{vocab.dropped:,} rarer words are left out of the vocabulary (cap: {vocab_cap:,}); "
+                "they still take up room in the window.")
+    show = st.slider(t("Words in the heatmap (most frequent first)"), 5, min(40, len(vocab)),
+                     min(20, len(vocab)), key=state.GLOVE_SHOW_WORDS)
+    st.plotly_chart(cooccurrence_heatmap(X, vocab.words[:show],
+                                         f"X: how often each word appears near each other word "
+                                         f"(window {window}{', 1/distance' if weighted else ''})"),
+                    width="stretch", key="glove_cooc_chart")
+
+    st.subheader(t("Weighting and training"))
+    w1, w2 = st.columns([1, 2])
+    with w1:
+        x_max = st.number_input("x_max", 1.0, 1000.0, 10.0, 1.0, key=state.GLOVE_XMAX)
+        alpha = st.slider("alpha", 0.05, 1.5, 0.75, 0.05, key=state.GLOVE_ALPHA)
+        dim = st.slider(t("Vector size"), 2, 100, 10, key=state.GLOVE_DIM)
+        epochs = st.slider(t("Epochs"), 1, 500, 50, key=state.GLOVE_EPOCHS)
+        optimizer = st.radio(t("Optimizer"), ["adagrad", "adam"], horizontal=True,
+                             format_func={"adagrad": "AdaGrad", "adam": "Adam"}.get,
+                             key=state.GLOVE_OPTIMIZER)
+        lr = st.number_input(t("Learning rate"), 0.001, 1.0, 0.1 if optimizer == "adagrad" else 0.03,
+                             0.01, format="%.3f", key=state.GLOVE_LR)
+        run = st.button(t("Train GloVe"), type="primary", key=state.GLOVE_TRAIN)
+    w2.plotly_chart(weighting_curve(x_max, alpha, max(2 * x_max, float(X.max()))), width="stretch",
+                  key="glove_weighting_chart")
+
+    if run:
+        config = glove.GloveConfig(dim=dim, epochs=epochs, x_max=x_max, alpha=alpha,
+                                   optimizer=optimizer, learning_rate=lr)
+        bar = st.progress(0.0, text="Starting…")
+        chart = st.empty()
+        history: list[float] = []
+        every = max(1, epochs // 40)
+
+        def progress(epoch: int, total: int, loss: float) -> None:
+            # Called in this script run between epochs: safe to draw here.
+            history.append(loss)
+            bar.progress(epoch / total, text=f"Epoch {epoch}/{total} · J = {loss:,.2f}")
+            if epoch % every == 0 or epoch == total:
+                chart.plotly_chart(loss_curve(history, total), width="stretch",
+                                   key=f"glove_live_loss_{epoch}")
+
+        try:
+            result = glove.train_glove(X, vocab.words, config, progress)
+        except LMLabError as error:
+            show_error(error)
+            return
+        chart.empty()
+        bar.empty()
+        st.session_state[state.GLOVE_TRAINED] = {"corpus": name, "result": result}
+
+    trained = st.session_state.get(state.GLOVE_TRAINED)
+    if trained and trained["result"].words == vocab.words:
+        _show_trained(trained["corpus"], trained["result"])
+    elif trained:
+        st.caption("The corpus or vocabulary changed since the last training: train again.")
+
+
+def _show_trained(name: str, result: glove.GloveResult) -> None:
+    with st.container(key="glove_trained_box"):
+        st.success(f"Trained on “{name}”: J went from {result.initial_loss:,.2f} to "
+                   f"{result.final_loss:,.2f} in {result.config.epochs} epochs "
+                   f"({result.seconds:.2f} s). Each word's final vector is w + w̃.")
+        left, right = st.columns(2)
+        left.plotly_chart(loss_curve(result.loss_history, result.config.epochs), width="stretch",
+                          key="glove_loss_chart")
+        top = result.words[:min(80, len(result.words))]
+        if len(top) >= 3:
+            coords = project(result.vectors[:len(top)], "pca", 2)
+            right.plotly_chart(projection_scatter(coords, top, ["word"] * len(top),
+                                                  f"The {len(top)} most frequent words (PCA)"),
+                               width="stretch", key="glove_trained_map")
+        choices = result.words[:300]
+        if st.session_state.get(state.GLOVE_PROBE) not in choices:
+            st.session_state[state.GLOVE_PROBE] = "apple" if "apple" in choices else choices[0]
+        probe = st.selectbox(t("Nearest neighbours in the trained vectors"), choices,
+                             key=state.GLOVE_PROBE)
+        near = glove.small_neighbours(result.vectors, result.words, probe, 8)
+        st.dataframe(pd.DataFrame([(n.word, round(n.cosine, 3)) for n in near],
+                                  columns=["word", "cosine"]), hide_index=True)
+
+
+st.title(f"➕ {t('GloVe')}")
+show_lesson("glove")
+calc_tab, scratch_tab = st.tabs([t("Calculator on real GloVe"), t("GloVe from scratch")])
+with calc_tab:
+    loaded = load_model("glove-6B-50d")
+    if loaded is not None:
+        try:
+            calculator(loaded.model)
+        except Exception as error:  # never a traceback in the UI
+            show_error(error)
+with scratch_tab:
+    try:
+        from_scratch()
+    except Exception as error:  # never a traceback in the UI
+        show_error(error)
