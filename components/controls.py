@@ -2,32 +2,68 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
 from components import state
 from components.i18n import t
-from lmlab.generation import MAX_NEW_TOKENS_LIMIT, GenerationParams
+from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_RETURN_SEQUENCES, WAITING_MESSAGE,
+                              GenerationParams)
 
 STRATEGIES = {"greedy": "Greedy (always the most likely token)",
-              "sample": "Sampling (temperature, top-k, top-p)"}
+              "sample": "Sampling (temperature, top-k, top-p)",
+              "beam": "Beam search (keeps the best few continuations)"}
 
 
 def decoding_controls(default_max_new_tokens: int = 64) -> GenerationParams:
-    """Decoding settings with their limits shown on the widgets."""
-    col1, col2 = st.columns(2)
+    """Decoding settings with their limits shown on the widgets.
+
+    Temperature and top-p go down to 0 on purpose: the page explains that
+    both then mean greedy decoding (lmlab.generation.normalize_params).
+    """
+    col1, col2, col3 = st.columns(3)
     with col1:
         strategy = st.radio(t("Decoding"), list(STRATEGIES), format_func=STRATEGIES.get,
                             key=state.GEN_STRATEGY)
         max_new = st.number_input(f"{t('Max new tokens')} (1–{MAX_NEW_TOKENS_LIMIT})",
                                   min_value=1, max_value=MAX_NEW_TOKENS_LIMIT,
                                   value=default_max_new_tokens, step=8, key=state.GEN_MAX_NEW_TOKENS)
-    sampling = strategy == "sample"
-    with col2:
-        temperature = st.slider(t("Temperature"), 0.05, 2.0, 0.8, 0.05, disabled=not sampling,
-                                key=state.GEN_TEMPERATURE)
-        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, disabled=not sampling, key=state.GEN_TOP_K)
-        top_p = st.slider("Top-p", 0.05, 1.0, 0.95, 0.05, disabled=not sampling, key=state.GEN_TOP_P)
         seed = st.number_input(t("Seed"), 0, 2**31 - 1, 0, key=state.GEN_SEED)
+    sampling, beam = strategy == "sample", strategy == "beam"
+    with col2:
+        temperature = st.slider(t("Temperature"), 0.0, 2.0, 0.8, 0.05, disabled=not sampling,
+                                key=state.GEN_TEMPERATURE, help="0 means greedy decoding.")
+        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, disabled=not sampling, key=state.GEN_TOP_K)
+        top_p = st.slider("Top-p", 0.0, 1.0, 0.95, 0.05, disabled=not sampling, key=state.GEN_TOP_P,
+                          help="1 = off; 0 keeps only the most likely token (greedy).")
+    with col3:
+        beams = st.slider(t("Beams"), 2, 8, 4, disabled=not beam, key=state.GEN_BEAMS)
+        repetition = st.slider(t("Repetition penalty"), 1.0, 2.0, 1.0, 0.05,
+                               key=state.GEN_REPETITION, help="1 = off; above 1 discourages "
+                               "tokens that are already in the text.")
+        outputs = st.number_input(f"{t('Outputs')} (1–{MAX_RETURN_SEQUENCES})", 1,
+                                  MAX_RETURN_SEQUENCES, 1, disabled=strategy == "greedy",
+                                  key=state.GEN_NUM_RETURN,
+                                  help="Several texts from one prompt (sampling or beams).")
     return GenerationParams(max_new_tokens=int(max_new), do_sample=sampling,
                             temperature=float(temperature), top_k=int(top_k),
-                            top_p=float(top_p), seed=int(seed))
+                            top_p=float(top_p), seed=int(seed),
+                            num_beams=int(beams) if beam else 1,
+                            repetition_penalty=float(repetition),
+                            num_return_sequences=1 if strategy == "greedy" else int(outputs))
+
+
+def busy_notice() -> Callable[[], None]:
+    """A placeholder that says "waiting" if another user holds the model.
+
+    Returns the `on_wait` callback for lmlab.generation; it runs in the script
+    thread (the generator is consumed there), so it may draw.
+    """
+    box = st.empty()
+
+    def on_wait() -> None:
+        box.info(f"⏳ {WAITING_MESSAGE}")
+
+    on_wait.clear = box.empty  # type: ignore[attr-defined]
+    return on_wait

@@ -20,6 +20,15 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/generate.py", "Text generation", "✍️", "Use a model",
              "Give a prompt and watch a real language model continue it, token by token.",
              "generate"),
+    PageInfo("pages/chat.py", "Chat", "💬", "Use a model",
+             "Chat with a real model through its chat template; edit the system prompt, stop, "
+             "regenerate.", "chat"),
+    PageInfo("pages/next_token.py", "Next token", "🎯", "Look inside",
+             "See the model's top guesses for the next token, reshape them with temperature, "
+             "and click one to step forward.", "next-token"),
+    PageInfo("pages/token_lens.py", "Token probabilities", "🔎", "Look inside",
+             "Colour any text by how likely each token was to the model; surprisal and perplexity.",
+             "token-probabilities"),
     PageInfo("pages/train.py", "Training lab", "🏋️", "Train a model",
              "Train a small LSTM and a small Transformer live, fine-tune one, and fill in [MASK].",
              "train"),

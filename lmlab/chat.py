@@ -9,7 +9,7 @@ the prompt (never out of the caller's history) and the caller gets a note to sho
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 import torch
@@ -32,6 +32,7 @@ class NoChatTemplate(InputError):
 class ChatPrompt:
     input_ids: torch.Tensor  # (1, T)
     dropped_turns: int  # older messages left out to fit the context
+    max_new_tokens: int  # the reply's room (at most half the context)
     messages: list[dict] = field(default_factory=list)  # what the model actually sees
 
     @property
@@ -90,14 +91,16 @@ def build_chat_prompt(loaded: LoadedModel, system_prompt: str, history: list[dic
                          f"{MAX_SYSTEM_CHARS:,}.")
     if not history or history[-1]["role"] != "user":
         raise InputError("Please type a message first.")
-    room = loaded.context_length - int(max_new_tokens)
+    # A long reply setting must not crowd out the conversation on a short-context model.
+    max_new_tokens = min(int(max_new_tokens), loaded.context_length // 2)
+    room = loaded.context_length - max_new_tokens
     turns = list(history)
     dropped = 0
     while True:
         messages = _messages(system_prompt, turns)
         ids = _template_ids(loaded, messages)
         if len(ids) <= room:
-            return ChatPrompt(torch.tensor([ids]), dropped, messages)
+            return ChatPrompt(torch.tensor([ids]), dropped, max_new_tokens, messages)
         if len(turns) == 1:
             raise InputError(f"Your message is {len(ids):,} tokens with the system prompt; with "
                              f"{max_new_tokens} tokens for the reply it must stay under {room:,} "
@@ -113,6 +116,7 @@ def chat_stream(loaded: LoadedModel, prompt: ChatPrompt, params: GenerationParam
                 stop: threading.Event | None = None,
                 on_wait: Callable[[], None] | None = None) -> Iterator[str]:
     """Stream the assistant's reply to a prepared chat prompt."""
+    params = replace(params, max_new_tokens=min(params.max_new_tokens, prompt.max_new_tokens))
     yield from stream_text(loaded, prompt.input_ids, params, stop, skip_special_tokens=True,
                            on_wait=on_wait)
 

@@ -73,7 +73,7 @@ def softmax_with_temperature(logits: torch.Tensor, temperature: float) -> torch.
 
 def entropy_bits(probs: torch.Tensor) -> float:
     p = probs[probs > 0]
-    return float(-(p * torch.log2(p)).sum())
+    return max(0.0, float(-(p * torch.log2(p)).sum()))  # never print -0.00
 
 
 def _lock(loaded: LoadedModel, on_wait: Callable[[], None] | None):

@@ -1,0 +1,20 @@
+"""Tokens coloured by probability, drawn with st.html (all token text escaped in lmlab)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lmlab.probability import TokenScore
+from lmlab.viz_tokens import chips_page_html
+
+
+def show_token_chips(tokens: list[TokenScore], prefix: str = "", legend: bool = True) -> None:
+    if not tokens:
+        st.caption("No tokens to colour.")
+        return
+    st.html(chips_page_html(tokens, prefix, legend))
+
+
+def markdown_as_text(text: str) -> str:
+    """User or model text for st.markdown with HTML shown as characters, never as tags."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,128 @@
+"""Chat: streamed replies through the model's chat template, history per browser session."""
+
+import streamlit as st
+
+from components import state
+from components.controls import busy_notice
+from components.errors import show_error
+from components.i18n import t
+from components.lessons import show_lesson
+from components.sidebar import model_picker
+from components.token_view import markdown_as_text
+from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHARS,
+                        base_model_note, build_chat_prompt, chat_stream, check_message,
+                        has_chat_template)
+from lmlab.errors import LMLabError
+from lmlab.generation import GenerationParams, normalize_params
+
+st.title(f"💬 {t('Chat')}")
+show_lesson("chat")
+
+# st.session_state is per browser session: no user ever sees another's conversation.
+history: list[dict] = st.session_state.setdefault(state.CHAT_HISTORY, [])
+
+# A reply that was streaming when the last run ended early (Stop, or a click
+# elsewhere): keep what had arrived, marked as stopped.
+pending = st.session_state.pop(state.CHAT_PENDING, None)
+if pending is not None:
+    history.append({"role": "assistant", "content": pending["text"], "stopped": True})
+
+
+def clear_history() -> None:
+    history.clear()
+    st.session_state.pop(state.CHAT_NOTICE, None)
+
+
+def regenerate() -> None:
+    if history and history[-1]["role"] == "assistant":
+        history.pop()
+    st.session_state[state.CHAT_REGENERATE + "_wanted"] = True
+
+
+loaded = model_picker("generate")
+with st.expander(f"⚙️ {t('System prompt')} & settings", expanded=False):
+    system_prompt = st.text_area(f"{t('System prompt')} (up to {MAX_SYSTEM_CHARS:,} characters)",
+                                 value=DEFAULT_SYSTEM_PROMPT, key=state.CHAT_SYSTEM, height=80,
+                                 help="Instructions the model reads before the conversation.")
+    col1, col2 = st.columns(2)
+    max_new = col1.slider(t("Max new tokens"), 16, 512, 256, 16, key=state.CHAT_MAX_NEW_TOKENS)
+    temperature = col2.slider(t("Temperature"), 0.0, 1.5, 0.3, 0.05, key=state.CHAT_TEMPERATURE,
+                              help="0 = greedy: the same reply every time.")
+
+chat_ready = loaded is not None and has_chat_template(loaded)
+if loaded is not None and not chat_ready:
+    st.warning(base_model_note(loaded))
+
+for message in history:
+    with st.chat_message(message["role"]):
+        st.markdown(markdown_as_text(message["content"]))
+        if message.get("stopped"):
+            st.caption("⏹ Stopped: this reply is what had arrived.")
+
+if st.session_state.get(state.CHAT_NOTICE):
+    st.info(st.session_state[state.CHAT_NOTICE])
+
+col1, col2, _ = st.columns([1, 1, 4])
+# Always enabled: a reply that finishes in this run must not leave them greyed out.
+col1.button(f"🔄 {t('Regenerate')}", on_click=regenerate, key=state.CHAT_REGENERATE,
+            disabled=not chat_ready, help="A new reply to your last message.")
+col2.button(f"🗑 {t('Clear')}", on_click=clear_history, key=state.CHAT_CLEAR,
+            help="Start a new conversation.")
+
+message = st.chat_input(f"{t('Message')} (up to {MAX_MESSAGE_CHARS:,} characters)",
+                        key=state.CHAT_INPUT, disabled=not chat_ready)
+wants_reply = st.session_state.pop(state.CHAT_REGENERATE + "_wanted", False)
+if message is not None:
+    try:
+        history.append({"role": "user", "content": check_message(message)})
+        with st.chat_message("user"):
+            st.markdown(markdown_as_text(message))
+        wants_reply = True
+    except LMLabError as error:  # empty or too long: say so, keep the history as it was
+        show_error(error)
+
+if wants_reply and chat_ready and history and history[-1]["role"] == "user":
+    params, notes = normalize_params(GenerationParams(
+        max_new_tokens=int(max_new), do_sample=True, temperature=float(temperature), top_k=0,
+        top_p=0.9, seed=None))
+    for note in notes:
+        st.caption(note)
+    try:
+        prompt = build_chat_prompt(loaded, system_prompt, history, params.max_new_tokens)
+        if prompt.note:
+            st.session_state[state.CHAT_NOTICE] = prompt.note
+            st.info(prompt.note)
+        else:
+            st.session_state.pop(state.CHAT_NOTICE, None)
+        with st.chat_message("assistant"):
+            on_wait = busy_notice()
+            stop_slot = st.empty()
+            stop_slot.button(f"⏹ {t('Stop')}", key=state.CHAT_STOP,
+                             help="Stops the reply; what has arrived is kept.")
+            reply = {"text": ""}
+            st.session_state[state.CHAT_PENDING] = reply
+
+            def pieces():
+                inner = chat_stream(loaded, prompt, params, on_wait=on_wait)
+                try:
+                    for piece in inner:
+                        reply["text"] += piece
+                        yield markdown_as_text(piece)
+                finally:
+                    inner.close()
+
+            stream = pieces()
+            try:
+                st.write_stream(stream)
+            finally:
+                stream.close()  # a Stop rerun lands here: the worker ends, the model is freed
+            stop_slot.empty()
+            on_wait.clear()
+        st.session_state.pop(state.CHAT_PENDING, None)
+        history.append({"role": "assistant", "content": reply["text"]})
+    except LMLabError as error:
+        st.session_state.pop(state.CHAT_PENDING, None)
+        show_error(error)
+    except Exception as error:  # never a traceback in the UI
+        st.session_state.pop(state.CHAT_PENDING, None)
+        show_error(error)

@@ -1,0 +1,60 @@
+"""Token probability lens: every token's probability, its surprisal, and the perplexity."""
+
+import streamlit as st
+
+from components import state
+from components.controls import busy_notice
+from components.errors import show_error
+from components.i18n import t
+from components.lessons import show_lesson
+from components.sidebar import model_picker
+from components.token_view import show_token_chips
+from lmlab.errors import LMLabError
+from lmlab.probability import MAX_LENS_TOKENS, score_text
+from lmlab.viz_tokens import surprisal_figure, visible_token
+
+SAMPLE = ("The cat sat on the mat. Language models give every possible next token a "
+          "probability, and surprising words get a low one: the cat sat on the refrigerator.")
+
+st.title(f"🔎 {t('Token probabilities')}")
+show_lesson("token_lens")
+loaded = model_picker("generate", purpose="inspect")
+text = st.text_area(f"{t('Text')} (up to {MAX_LENS_TOKENS:,} tokens)", value=SAMPLE, height=120,
+                    key=state.LENS_TEXT)
+run = st.button(t("Score"), type="primary", disabled=loaded is None, key=state.LENS_RUN)
+
+saved = st.session_state.get(state.LENS_OUTPUT)
+first_visit = saved is None and text == SAMPLE
+if loaded is not None and (run or first_visit):
+    try:
+        on_wait = busy_notice()
+        score = score_text(loaded, text, top_k=5, on_wait=on_wait)
+        on_wait.clear()
+        saved = {"text": text, "score": score, "model": loaded.spec.name}
+        st.session_state[state.LENS_OUTPUT] = saved
+    except LMLabError as error:
+        show_error(error)  # the last good result stays below
+    except Exception as error:  # never a traceback in the UI
+        show_error(error)
+
+if saved:
+    score = saved["score"]
+    if saved["text"] != text:
+        st.caption("Showing the last scored text; press Score for the new one.")
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("Perplexity"), f"{score.perplexity:,.2f}",
+              help="exp(mean negative log-likelihood per token): the number of equally likely "
+                   "choices the model was, on average, torn between.")
+    m2.metric("Mean surprisal", f"{score.mean_nll / 0.6931471805599453:.2f} bits/token")
+    m3.metric("Tokens scored", f"{len(score.tokens):,}",
+              help="The first token has no context, so it gets no probability.")
+    st.caption("Each token is coloured by the probability the model gave it after the tokens "
+               "before it; hover a token for the model's top-5 guesses at that position.")
+    show_token_chips(score.tokens, prefix=score.first_token)
+    st.plotly_chart(surprisal_figure(score.tokens), key="lens_surprisal")
+    rows = [{"position": tok.index, "token": visible_token(tok.text), "probability": tok.prob,
+             "surprisal (bits)": tok.surprisal_bits,
+             "top-5": ", ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}
+            for tok in score.tokens]
+    st.dataframe(rows, hide_index=True, key="lens_table")
+    st.caption(f"Scored by {saved['model']} (float32).")
