@@ -113,18 +113,19 @@ def build_chat_prompt(loaded: LoadedModel, system_prompt: str, history: list[dic
 
 
 def chat_stream(loaded: LoadedModel, prompt: ChatPrompt, params: GenerationParams,
-                stop: threading.Event | None = None,
-                on_wait: Callable[[], None] | None = None) -> Iterator[str]:
+                stop: threading.Event | None = None, on_wait: Callable[[], None] | None = None,
+                collect_ids: list[int] | None = None) -> Iterator[str]:
     """Stream the assistant's reply to a prepared chat prompt."""
     params = replace(params, max_new_tokens=min(params.max_new_tokens, prompt.max_new_tokens))
     yield from stream_text(loaded, prompt.input_ids, params, stop, skip_special_tokens=True,
-                           on_wait=on_wait)
+                           collect_ids=collect_ids, on_wait=on_wait)
 
 
 def reply_stream(loaded: LoadedModel, system_prompt: str, history: list[dict],
                  params: GenerationParams, stop: threading.Event | None = None,
-                 on_wait: Callable[[], None] | None = None) -> Iterator[str]:
+                 on_wait: Callable[[], None] | None = None,
+                 collect_ids: list[int] | None = None) -> Iterator[str]:
     """Template + stream in one call (the benchmark and the Gradio app use this)."""
     params.validate()
     prompt = build_chat_prompt(loaded, system_prompt, history, params.max_new_tokens)
-    yield from chat_stream(loaded, prompt, params, stop, on_wait)
+    yield from chat_stream(loaded, prompt, params, stop, on_wait, collect_ids)
