@@ -118,6 +118,21 @@ LABELS: dict[str, dict[str, str]] = {
             "选择语料和模型，然后按下按钮开始训练。",
         "Waiting for a free training slot: other people are training right now…":
             "正在等待空闲的训练位置：其他人正在训练……",
+        "Translate": "翻译",
+        "Summarize": "摘要",
+        "Source language": "源语言",
+        "Target language": "目标语言",
+        "Swap": "交换",
+        "Text to translate": "要翻译的文本",
+        "Translation": "译文",
+        "Text to summarize": "要摘要的文本",
+        "Summary": "摘要结果",
+        "Summary length (words)": "摘要长度（词）",
+        "Chunk size (tokens)": "分块大小（词元）",
+        "Beam width": "束宽",
+        "Reference": "参考文本",
+        "Cross-attention": "交叉注意力",
+        "Compression": "压缩比",
     },
 }
 

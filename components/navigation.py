@@ -44,4 +44,10 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/glove.py", "GloVe", "➕", "Look inside",
              "Do arithmetic on 400,000 real word vectors (king − man + woman), then train GloVe "
              "from scratch on a small corpus.", "glove"),
+    PageInfo("pages/translate.py", "Translate", "🌐", "Use a model",
+             "Translate between English and Chinese, German or French, and see which source "
+             "words each output word attended to.", "translate"),
+    PageInfo("pages/summarize.py", "Summarize", "📝", "Use a model",
+             "Summarize a long text in chunks (map-reduce), with the compression ratio and "
+             "ROUGE against a reference.", "summarize"),
 ]

@@ -155,3 +155,33 @@ GLOVE_LR = "glove_lr"
 GLOVE_TRAIN = "glove_train"
 GLOVE_TRAINED = "glove_trained"  # the last training result of this session
 GLOVE_PROBE = "glove_probe"
+
+# Translate page
+TR_SOURCE_LANG = "tr_source_lang"
+TR_TARGET_LANG = "tr_target_lang"
+TR_SWAP = "tr_swap"
+TR_TEXT = "tr_text"
+TR_BEAMS = "tr_beams"
+TR_MAX_NEW_TOKENS = "tr_max_new_tokens"
+TR_RUN = "tr_run"
+TR_OUTPUT = "tr_output"  # the last translation of this session
+TR_REFERENCE = "tr_reference"
+TR_XATTN_CHUNK = "tr_xattn_chunk"
+TR_XATTN_LAYER = "tr_xattn_layer"
+TR_XATTN_HEAD = "tr_xattn_head"
+
+# Summarize page
+SUM_TEXT = "sum_text"
+SUM_WORDS = "sum_words"
+SUM_CHUNK_TOKENS = "sum_chunk_tokens"
+SUM_BEAMS = "sum_beams"
+SUM_RUN = "sum_run"
+SUM_OUTPUT = "sum_output"  # the last summary of this session
+SUM_REFERENCE = "sum_reference"
+SUM_XATTN_LAYER = "sum_xattn_layer"
+SUM_XATTN_HEAD = "sum_xattn_head"
+
+
+def engine_key(task: str) -> str:
+    """The model chosen on the translate/summarize pages (encoder-decoder or fallback)."""
+    return f"engine_{task}"

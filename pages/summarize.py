@@ -1,0 +1,109 @@
+"""Summarize: long text in sentence chunks, map-reduce, then one streamed summary."""
+
+import streamlit as st
+
+from components import state
+from components.errors import show_error
+from components.i18n import t
+from components.lessons import show_lesson
+from components.seq2seq_view import (answered_by, cross_attention_section, engine_picker,
+                                     result_record, score_table)
+from lmlab import seq2seq
+from lmlab.errors import LMLabError
+from lmlab.scoring import rouge
+
+SAMPLE = (
+    "The printing press was developed by Johannes Gutenberg in Mainz around 1440. Before it, "
+    "books in Europe were copied by hand, usually by monks, and a single Bible could take a "
+    "scribe more than a year. Gutenberg combined movable metal type, an oil-based ink and a "
+    "screw press adapted from wine making. His workshop could print hundreds of pages a day.\n\n"
+    "The invention spread quickly. By 1500, presses were working in more than two hundred "
+    "European cities, and perhaps twenty million books had been printed. Prices fell, and "
+    "reading was no longer only for the clergy and the rich. Pamphlets carried news and "
+    "arguments faster than any messenger.\n\n"
+    "Historians link the press to the Reformation, because Luther's writings were printed and "
+    "sold in large numbers, and to the Scientific Revolution, because scholars could compare "
+    "identical copies of the same tables and diagrams. Spelling and grammar also became more "
+    "uniform, since printers needed one standard form of each language.")
+
+st.title(f"📝 {t('Summarize')}")
+show_lesson("summarize")
+
+loaded, choice = engine_picker("summarize")
+
+text = st.text_area(f"{t('Text to summarize')} (up to {seq2seq.MAX_SUMMARY_CHARS:,} characters, "
+                    f"about {seq2seq.MAX_SUMMARY_CHARS // seq2seq.CHARS_PER_PAGE} pages)",
+                    value=SAMPLE, height=240, key=state.SUM_TEXT)
+c1, c2, c3 = st.columns(3)
+words = c1.slider(t("Summary length (words)"), 10, 150, 40, 5, key=state.SUM_WORDS)
+chunk_tokens = c2.slider(t("Chunk size (tokens)"), 64, 1024, 512, 32, key=state.SUM_CHUNK_TOKENS,
+                         help="The most tokens the model reads in one call. A longer text is cut "
+                              "at sentence boundaries into parts of this size; each part is "
+                              "summarized, then the partial summaries are summarized.")
+beams = c3.slider(t("Beam width"), 1, 8, 1, key=state.SUM_BEAMS,
+                  help="1 = greedy and streamed; more beams are shown when done.")
+
+go, stop = st.columns([1, 1])
+run = go.button(t("Summarize"), type="primary", disabled=loaded is None, key=state.SUM_RUN)
+stop.button(t("Stop"), help="Stops the summary; what was written so far is kept.")
+
+if run and loaded is not None:
+    st.session_state[state.SUM_OUTPUT] = {"text": "", "source": text}
+    record = seq2seq.Seq2SeqRecord()
+    options = seq2seq.SummaryOptions(words=int(words), chunk_tokens=int(chunk_tokens),
+                                     num_beams=int(beams))
+    bar = st.progress(0.0, text="Reading the text…")
+
+    def progress(done: int, total: int, label: str) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{label} ({done}/{total} model calls)")
+
+    def pieces():
+        for piece in seq2seq.summarize_stream(loaded, text, options, progress, record=record):
+            st.session_state[state.SUM_OUTPUT]["text"] += piece
+            yield piece
+
+    try:
+        with st.container(border=True, key="sum_output_box"):
+            st.markdown(f"**{t('Summary')}**")
+            st.write_stream(pieces())
+        bar.progress(1.0, text=f"Done: {record.n_chunks} part(s), "
+                               f"{len(record.rounds) + 1} step(s) of summarizing.")
+        st.session_state[state.SUM_OUTPUT].update(result_record(loaded, record, "summarize", choice))
+    except LMLabError as error:
+        bar.empty()
+        st.session_state.pop(state.SUM_OUTPUT, None)
+        show_error(error)
+    except Exception as error:  # never a traceback in the UI
+        bar.empty()
+        st.session_state.pop(state.SUM_OUTPUT, None)
+        show_error(error)
+elif st.session_state.get(state.SUM_OUTPUT):
+    with st.container(border=True, key="sum_output_box"):
+        st.markdown(f"**{t('Summary')}**")
+        st.text(st.session_state[state.SUM_OUTPUT]["text"])
+
+output = st.session_state.get(state.SUM_OUTPUT)
+if output and "model" in output:
+    answered_by(output, "Summarized")
+    ratio = seq2seq.compression_ratio(output["source"], output["text"])
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("Compression"), f"{ratio:.1f}×" if ratio else "–",
+              help="Words in the text divided by words in the summary.")
+    m2.metric("Parts read", output["n_chunks"], help="Chunks of whole sentences (map step).")
+    m3.metric("Summarizing steps", len(output["rounds"]) + 1,
+              help="Map rounds over the parts, plus the final summary.")
+    if output["rounds"]:
+        with st.expander("Partial summaries (the map step), in the order of the text"):
+            for r, partials in enumerate(output["rounds"]):
+                st.markdown(f"**Round {r + 1}**")
+                for i, partial in enumerate(partials):
+                    st.text(f"{i + 1}. {partial}")
+    with st.expander("Score against a reference summary (ROUGE)"):
+        reference = st.text_area(t("Reference"), key=state.SUM_REFERENCE, height=100,
+                                 placeholder="Paste a summary written by a person…")
+        if reference.strip():
+            try:
+                score_table(rouge(output["text"], reference))
+            except LMLabError as error:
+                show_error(error)
+    cross_attention_section(output, state.SUM_XATTN_LAYER, state.SUM_XATTN_HEAD)
