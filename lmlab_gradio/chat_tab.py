@@ -47,7 +47,7 @@ def build(blocks: gr.Blocks) -> None:
                             render=False)
     gr.ChatInterface(
         chat, additional_inputs=[model, system, max_new, temperature],
-        additional_inputs_accordion=gr.Accordion("Model and settings", open=False),
+        additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         textbox=gr.Textbox(placeholder=f"Message (up to {MAX_MESSAGE_CHARS:,} characters)",
                            max_length=MAX_MESSAGE_CHARS, submit_btn=True, stop_btn=True),
         chatbot=gr.Chatbot(height=420, label="Chat"),
