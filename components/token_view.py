@@ -14,7 +14,3 @@ def show_token_chips(tokens: list[TokenScore], prefix: str = "", legend: bool = 
         return
     st.html(chips_page_html(tokens, prefix, legend))
 
-
-def markdown_as_text(text: str) -> str:
-    """User or model text for st.markdown with HTML shown as characters, never as tags."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

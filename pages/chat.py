@@ -8,7 +8,6 @@ from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
 from components.sidebar import model_picker
-from components.token_view import markdown_as_text
 from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHARS,
                         base_model_note, build_chat_prompt, chat_stream, check_message,
                         has_chat_template)
@@ -55,7 +54,7 @@ if loaded is not None and not chat_ready:
 
 for message in history:
     with st.chat_message(message["role"]):
-        st.markdown(markdown_as_text(message["content"]))
+        st.markdown(message["content"])  # raw HTML shows as text
         if message.get("stopped"):
             st.caption("⏹ Stopped: this reply is what had arrived.")
 
@@ -76,7 +75,7 @@ if message is not None:
     try:
         history.append({"role": "user", "content": check_message(message)})
         with st.chat_message("user"):
-            st.markdown(markdown_as_text(message))
+            st.markdown(message)
         wants_reply = True
     except LMLabError as error:  # empty or too long: say so, keep the history as it was
         show_error(error)
@@ -107,7 +106,7 @@ if wants_reply and chat_ready and history and history[-1]["role"] == "user":
                 try:
                     for piece in inner:
                         reply["text"] += piece
-                        yield markdown_as_text(piece)
+                        yield piece
                 finally:
                     inner.close()
 

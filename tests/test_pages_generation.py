@@ -26,8 +26,8 @@ def test_chat_two_turns_keeps_history(tiny_catalog):
     history = at.session_state[state.CHAT_HISTORY]
     assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
     assert history[2]["content"] == "<script>alert(1)</script> and you?"
-    shown = [m.value for m in at.markdown]
-    assert any("&lt;script&gt;" in v for v in shown)  # shown as text, never as a tag
+    shown = [m for m in at.markdown if m.value == history[2]["content"]]
+    assert shown and not any(m.allow_html for m in shown)  # markdown shows HTML as plain text
     assert not at.error
 
 
