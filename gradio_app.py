@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lmlab_gradio import attention_tab, chat_tab, decoding_tab, generate_tab, probability_tab
+from lmlab_gradio import (attention_tab, chat_tab, decoding_tab, generate_tab, probability_tab,
+                          seq2seq_tab)
 from lmlab_gradio.common import CONCURRENCY_LIMIT, harden_inputs
 
 TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and looking inside them."
@@ -26,6 +27,10 @@ def build_demo() -> gr.Blocks:
             generate_tab.build()
         with gr.Tab("Decoding lab"):
             decoding_tab.build()
+        with gr.Tab("Translate"):
+            seq2seq_tab.build_translate()
+        with gr.Tab("Summarize"):
+            seq2seq_tab.build_summarize()
         probability_tab.build()
         with gr.Tab("Attention"):
             attention_tab.build()

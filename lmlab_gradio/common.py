@@ -191,7 +191,8 @@ def harden_inputs(blocks: gr.Blocks) -> None:
             low = component.minimum if component.minimum is not None else -math.inf
             high = component.maximum if component.maximum is not None else math.inf
             message = f"{component.label or 'This value'} must be a number between {low:g} and {high:g}."
-        elif isinstance(component, (gr.Radio, gr.CheckboxGroup)):
+        elif isinstance(component, (gr.Radio, gr.CheckboxGroup)) or (
+                isinstance(component, gr.Dropdown) and not component.allow_custom_value):
             options = "; ".join(str(value) for _, value in component.choices)
             message = f"{component.label or 'This choice'} must come from: {options}."
         else:

@@ -23,6 +23,7 @@ from lmlab.chat import reply_stream
 from lmlab.generation import GenerationParams, generate_text
 from lmlab.loading import default_store
 from lmlab.probability import score_text
+from lmlab.seq2seq import Seq2SeqParams, SummaryOptions, summarize_text, translate_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,7 @@ def app_error(client, *args, api_name: str) -> str:
 def test_named_endpoints(client):
     names = set(client.view_api(return_format="dict")["named_endpoints"])
     assert {"/chat", "/generate", "/compare_strategies", "/token_probabilities",
-            "/next_token", "/attention"} <= names
+            "/next_token", "/attention", "/translate", "/summarize"} <= names
 
 
 def test_generate_streams_the_core_continuation(client):
@@ -137,6 +138,27 @@ def test_compare_strategies_one_card_per_strategy(client):
     assert cards.count("<h4") == 2
 
 
+def test_translate_streams_and_shows_cross_attention(client):
+    job = client.submit("the cat sat on the mat .", "en", "de", "tiny/marian-en-de", 1, 12,
+                        api_name="/translate")
+    streamed = [out[0] for out in job]
+    text, note, figure = job.result()
+    loaded = default_store().get("tiny/marian-en-de", "inspect")
+    expected = translate_text(loaded, "the cat sat on the mat .", "en", "de",
+                              Seq2SeqParams(max_new_tokens=12))
+    assert text == expected and len(streamed) >= 2
+    assert "Tiny Marian" in note and figure["type"] == "plotly"
+
+
+def test_summarize_with_a_seq2seq_model(client):
+    text, note, figure = client.predict("the cat sat on the mat . the dog sat on the rug .", 10,
+                                        "tiny/t5", 1, api_name="/summarize")
+    loaded = default_store().get("tiny/t5", "inspect")
+    expected = summarize_text(loaded, "the cat sat on the mat . the dog sat on the rug .",
+                              SummaryOptions(words=10))
+    assert text == expected and "Tiny T5" in note
+
+
 def test_attention_weights_and_bertviz_iframe(client):
     text = "the cat sat on the mat </script><b>x</b>"
     notes, heatmap, bertviz, numbers = client.predict(text, "tiny/gpt2", 1, 2, 0, "head",
@@ -163,6 +185,10 @@ BAD_CALLS = [
     ("/token_probabilities", (None, "tiny/gpt2"), "Please enter some text to score."),
     ("/token_probabilities", ("the cat", "tiny/gpt2", "five"), "must be a number between 1 and 20"),
     ("/next_token", ("the cat", "tiny/gpt2", [1]), "Temperature (0 = greedy) must be a number"),
+    ("/translate", ("hello", "en", "xx"), "LM Lab has no translation model for English → xx"),
+    ("/translate", ("Der Hund sitzt auf dem Teppich und schläft.", "en", "de"), "looks like German"),
+    ("/summarize", ("", 40), "Please type or paste some text to summarize first."),
+    ("/summarize", ("x " * 20_000, 40), "the limit here is 30,000 characters"),
     ("/attention", ("the cat", "tiny/gpt2", 7), "has layers 0–1 and heads 0–3"),
     ("/attention", ("the cat", "tiny/t5"), "is a seq2seq model"),
     ("/compare_strategies", ("the cat", "tiny/gpt2", ["Magic"]), "Strategies to compare must come from"),

@@ -1,0 +1,138 @@
+"""Translate and Summarize: encoder-decoder models streaming, with their cross-attention.
+
+Offline, where no encoder-decoder model can load, the core answers with the
+embedded chat model and says so (lmlab.seq2seq.fallback_note).
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from lmlab import languages, seq2seq
+from lmlab.registry import get_spec, models_for
+from lmlab.viz_seq2seq import cross_attention_figure
+from lmlab_gradio.common import SEQ2SEQ_QUEUE, as_number, as_text, handler, load, queued
+
+AUTO = "auto"
+
+
+def engine(task: str, model_id, pair: tuple[str, str] | None = None):
+    """(loaded model, the sentence saying who answered): 'auto' picks the best ready model."""
+    choice = seq2seq.engine_specs(task, pair)
+    model_id = as_text(model_id, "The model id").strip() or AUTO
+    spec = choice.options[0] if model_id == AUTO else get_spec(model_id)
+    loaded = load(spec.id, seq2seq.purpose_for(spec))
+    if seq2seq.is_fallback(loaded):
+        return loaded, seq2seq.fallback_note(loaded, task, choice.unreachable)
+    return loaded, f"Answered by {loaded.spec.name}, an encoder-decoder model."
+
+
+def attention_figure(loaded, record: seq2seq.Seq2SeqRecord):
+    """Cross-attention of the first model call, averaged over layers and heads (or None)."""
+    if not seq2seq.has_cross_attention(loaded) or not record.chunks or not record.chunks[0].output_ids:
+        return None
+    chunk = record.chunks[0]
+    return cross_attention_figure(seq2seq.cross_attention(loaded, chunk.input_ids, chunk.output_ids))
+
+
+@handler
+def translate(text, source_language="en", target_language="de", model_id=AUTO, num_beams=1,
+              max_new_tokens=160):
+    """Stream (translation so far, who answered, cross-attention figure when done)."""
+    pair = (as_text(source_language, "The source language"),
+            as_text(target_language, "The target language"))
+    params = seq2seq.Seq2SeqParams(
+        max_new_tokens=as_number(max_new_tokens, "Max new tokens", 8, 512, integer=True),
+        num_beams=as_number(num_beams, "Beam width", 1, 8, integer=True))
+    seq2seq.check_pair(*pair)
+    loaded, note = engine("translate", model_id, pair)
+    record = seq2seq.Seq2SeqRecord()
+    out = ""
+    for piece in seq2seq.translate_stream(loaded, as_text(text, "The text"), *pair, params,
+                                          record=record):
+        out += piece
+        yield out, note, None
+    if record.n_chunks > 1:
+        note += f" The text was translated in {record.n_chunks} parts of whole sentences."
+    yield out, note, attention_figure(loaded, record)
+
+
+@handler
+def summarize(text, words=40, model_id=AUTO, num_beams=1, progress=gr.Progress()):
+    """Stream (summary so far, who answered, cross-attention figure when done)."""
+    options = seq2seq.SummaryOptions(words=as_number(words, "Summary length", 5, 300, integer=True),
+                                     num_beams=as_number(num_beams, "Beam width", 1, 8, integer=True))
+    loaded, note = engine("summarize", model_id)
+    record = seq2seq.Seq2SeqRecord()
+    out = ""
+    for piece in seq2seq.summarize_stream(
+            loaded, as_text(text, "The text"), options,
+            progress=lambda done, total, what: progress((done, total), desc=what), record=record):
+        out += piece
+        yield out, note, None
+    if record.n_chunks > 1:
+        note += (f" The text was read in {record.n_chunks} parts; their summaries were "
+                 "summarized again (map-reduce).")
+    yield out, note, attention_figure(loaded, record)
+
+
+def engine_dropdown(task: str) -> gr.Dropdown:
+    specs = [s for s in models_for(task) if s.kind == "seq2seq"]
+    specs.append(get_spec(seq2seq.FALLBACK_MODEL_ID))
+    choices = [("Best model ready for this job", AUTO)] + [(s.name, s.id) for s in specs]
+    return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
+
+
+def language_choices(codes: list[str]) -> list[tuple[str, str]]:
+    return [(languages.name(code), code) for code in codes]
+
+
+def build_translate() -> None:
+    sources = seq2seq.source_languages()
+    src_default = "en" if "en" in sources else sources[0]
+    with gr.Row():
+        # Custom values reach the core, which names the pairs it has in one sentence.
+        src = gr.Dropdown(language_choices(sources), value=src_default, label="From",
+                          allow_custom_value=True)
+        targets = seq2seq.target_languages(src_default)
+        tgt = gr.Dropdown(language_choices(targets), value=targets[0], label="To",
+                          allow_custom_value=True)
+        model = engine_dropdown("translate")
+    with gr.Row():
+        text = gr.Textbox(label=f"Text (up to {seq2seq.MAX_TRANSLATE_CHARS:,} characters)", lines=6,
+                          value="The cat sat on the mat. It is raining today, so we stay at home.",
+                          max_length=seq2seq.MAX_TRANSLATE_CHARS)
+        output = gr.Textbox(label="Translation", lines=6, buttons=["copy"])
+    with gr.Accordion("Decoding settings", open=False):
+        beams = gr.Slider(1, 8, value=1, step=1, label="Beam width (1 = greedy, streamed)")
+        max_new = gr.Slider(8, 512, value=160, step=8, label="Max new tokens per part (8–512)")
+    run = gr.Button("Translate", variant="primary")
+    note = gr.Markdown()
+    figure = gr.Plot(label="Cross-attention: which source tokens each output token looked at")
+    src.change(lambda code: gr.Dropdown(choices=language_choices(seq2seq.target_languages(code)),
+                                        value=seq2seq.target_languages(code)[0]),
+               src, tgt, queue=False, api_visibility="private")
+    run.click(translate, [text, src, tgt, model, beams, max_new], [output, note, figure],
+              api_name="translate", **queued(SEQ2SEQ_QUEUE))
+
+
+def build_summarize() -> None:
+    model = engine_dropdown("summarize")
+    text = gr.Textbox(label=f"Text (up to {seq2seq.MAX_SUMMARY_CHARS:,} characters)", lines=10,
+                      max_length=seq2seq.MAX_SUMMARY_CHARS,
+                      value=("The Eiffel Tower is a wrought-iron lattice tower in Paris, France. "
+                             "It is named after the engineer Gustave Eiffel, whose company "
+                             "designed and built the tower for the 1889 World's Fair. Locals "
+                             "first criticised its design, but it has become a global cultural "
+                             "icon of France and one of the most recognisable structures in the "
+                             "world. It is 330 metres tall and was the tallest man-made "
+                             "structure in the world until 1930."))
+    with gr.Row():
+        words = gr.Slider(5, 300, value=40, step=5, label="Summary length (words)")
+        beams = gr.Slider(1, 8, value=1, step=1, label="Beam width (1 = greedy, streamed)")
+    run = gr.Button("Summarize", variant="primary")
+    output = gr.Textbox(label="Summary", lines=5, buttons=["copy"])
+    note = gr.Markdown()
+    figure = gr.Plot(label="Cross-attention of the final step")
+    run.click(summarize, [text, words, model, beams], [output, note, figure],
+              api_name="summarize", **queued(SEQ2SEQ_QUEUE))
