@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lmlab_gradio import (attention_tab, chat_tab, decoding_tab, generate_tab, probability_tab,
-                          seq2seq_tab)
+from lmlab_gradio import (attention_tab, chat_tab, decoding_tab, generate_tab, glove_tab,
+                          probability_tab, seq2seq_tab)
 from lmlab_gradio.common import CONCURRENCY_LIMIT, harden_inputs
 
 TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and looking inside them."
@@ -34,6 +34,8 @@ def build_demo() -> gr.Blocks:
         probability_tab.build()
         with gr.Tab("Attention"):
             attention_tab.build()
+        with gr.Tab("GloVe calculator"):
+            glove_tab.build()
     harden_inputs(demo)
     # Model events wait in their per-model queues (lmlab_gradio.common); a full queue
     # answers at once rather than leaving a classroom waiting for minutes.

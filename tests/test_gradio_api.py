@@ -20,6 +20,7 @@ import pytest
 from lmlab import registry, sources
 from lmlab.attention import capture_attention
 from lmlab.chat import reply_stream
+from lmlab.glove import evaluate
 from lmlab.generation import GenerationParams, generate_text
 from lmlab.loading import default_store
 from lmlab.probability import score_text
@@ -73,7 +74,7 @@ def app_error(client, *args, api_name: str) -> str:
 def test_named_endpoints(client):
     names = set(client.view_api(return_format="dict")["named_endpoints"])
     assert {"/chat", "/generate", "/compare_strategies", "/token_probabilities",
-            "/next_token", "/attention", "/translate", "/summarize"} <= names
+            "/next_token", "/attention", "/translate", "/summarize", "/analogy"} <= names
 
 
 def test_generate_streams_the_core_continuation(client):
@@ -159,6 +160,15 @@ def test_summarize_with_a_seq2seq_model(client):
     assert text == expected and "Tiny T5" in note
 
 
+def test_analogy_on_the_real_glove_vectors(client):
+    figure, answers = client.predict("king - man + woman", "glove-6B-50d", 5, api_name="/analogy")
+    vectors = default_store().get("glove-6B-50d").model
+    expected = evaluate(vectors, "king - man + woman", 5)
+    assert [a["word"] for a in answers] == [n.word for n in expected]
+    assert "queen" in [a["word"] for a in answers]
+    assert figure["type"] == "plotly"
+
+
 def test_attention_weights_and_bertviz_iframe(client):
     text = "the cat sat on the mat </script><b>x</b>"
     notes, heatmap, bertviz, numbers = client.predict(text, "tiny/gpt2", 1, 2, 0, "head",
@@ -189,6 +199,9 @@ BAD_CALLS = [
     ("/translate", ("Der Hund sitzt auf dem Teppich und schläft.", "en", "de"), "looks like German"),
     ("/summarize", ("", 40), "Please type or paste some text to summarize first."),
     ("/summarize", ("x " * 20_000, 40), "the limit here is 30,000 characters"),
+    ("/analogy", ("king - - man",), "Two signs in a row"),
+    ("/analogy", ("king - man + zzqqxx",), "zzqqxx"),
+    ("/analogy", ("king", "tiny/gpt2"), "Pick a word-vector model"),
     ("/attention", ("the cat", "tiny/gpt2", 7), "has layers 0–1 and heads 0–3"),
     ("/attention", ("the cat", "tiny/t5"), "is a seq2seq model"),
     ("/compare_strategies", ("the cat", "tiny/gpt2", ["Magic"]), "Strategies to compare must come from"),
