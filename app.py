@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components.navigation import PAGES
+from components.navigation import PAGES, run_routed
 from components.sidebar import shared_sidebar
 
 ROOT = Path(__file__).resolve().parent
@@ -22,4 +22,4 @@ if css.is_file():
     st.html(f"<style>{css.read_text()}</style>")
 page = st.navigation(sections)
 shared_sidebar()
-page.run()
+run_routed(page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator
 
 import streamlit as st
 
@@ -67,3 +67,27 @@ def busy_notice() -> Callable[[], None]:
 
     on_wait.clear = box.empty  # type: ignore[attr-defined]
     return on_wait
+
+
+def stream_into_page(pieces: Iterator[str], keep: dict, key: str = "text") -> str:
+    """st.write_stream that keeps what arrived in `keep[key]` and always closes the stream.
+
+    A Stop click (or any widget) reruns the script by raising inside write_stream;
+    that exception's traceback keeps the generators alive, so without close() the
+    model would go on generating for nobody while holding its lock. What streamed
+    before the rerun stays in `keep` (session state), so nothing is lost.
+    """
+    def kept() -> Iterator[str]:
+        for piece in pieces:
+            keep[key] += piece
+            yield piece
+
+    stream = kept()
+    try:
+        st.write_stream(stream)
+    finally:
+        stream.close()
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # a for loop does not pass close() on to the model's stream
+    return keep[key]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 
@@ -51,3 +52,38 @@ PAGES: list[PageInfo] = [
              "Summarize a long text in chunks (map-reduce), with the compression ratio and "
              "ROUGE against a reference.", "summarize"),
 ]
+
+
+
+class _RouterRun(threading.local):
+    active = False  # True while app.py runs a page in this script thread
+
+
+ROUTER_RUN = _RouterRun()
+
+
+def run_routed(page) -> None:
+    """Run the page that st.navigation chose, marked as reached through the router."""
+    ROUTER_RUN.active = True
+    try:
+        page.run()
+    finally:
+        ROUTER_RUN.active = False
+
+
+def use_router() -> None:
+    """Send a page that Streamlit ran on its own through the router in app.py.
+
+    Streamlit treats a folder named pages/ as an old-style multipage app until
+    app.py has called st.navigation once in the server process, so a deep link
+    opened first (a teacher's /attention link on a freshly started Space) would
+    run the page alone, without LM Lab's menu and sidebar. Switching the process
+    to st.navigation and rerunning sends this and every later run through app.py.
+    """
+    if ROUTER_RUN.active:
+        return
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()

@@ -34,7 +34,7 @@ def engine_picker(task: str, pair: tuple[str, str] | None = None
 
     def label(model_id: str) -> str:
         spec = by_id[model_id]
-        return f"{spec.name} · fallback (chat model)" if spec is choice.fallback else spec.name
+        return f"{spec.name} (fallback)" if spec is choice.fallback else spec.name
 
     with st.sidebar:
         model_id = st.selectbox(t("Model"), list(by_id), format_func=label, key=key)

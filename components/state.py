@@ -119,6 +119,7 @@ ATT_LAYER = "att_layer"
 ATT_HEAD = "att_head"
 ATT_ROLLOUT_LAYER = "att_rollout_layer"
 ATT_ROLLOUT_TOKEN = "att_rollout_token"
+ATT_ROLLOUT_SKIP_FIRST = "att_rollout_skip_first"
 ATT_CACHE = "att_cache"  # captures and bertviz pages per input, this session only
 
 # Embedding projector page

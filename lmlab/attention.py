@@ -288,3 +288,16 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
         current = mixed @ current
         rollout[layer] = current
     return rollout
+
+
+def shares_without_first(rollout: np.ndarray) -> np.ndarray:
+    """Rollout rows renormalised over tokens 2..T, the first token's share set to 0.
+
+    Decoders pour most weight on the first token (an 'attention sink'), so after
+    a few layers rollout points almost only there; this shows how the rest is
+    divided. The first row (nothing but the first token) becomes all zeros.
+    """
+    rest = rollout.copy()
+    rest[..., 0] = 0.0
+    total = rest.sum(-1, keepdims=True)
+    return np.divide(rest, total, out=np.zeros_like(rest), where=total > 0)

@@ -108,6 +108,9 @@ def encode_prompt(loaded: LoadedModel, prompt: str, max_new_tokens: int) -> torc
                          f"{MAX_PROMPT_CHARS:,}.")
     ids = loaded.tokenizer(prompt, return_tensors="pt")["input_ids"]
     room = loaded.context_length - int(max_new_tokens)
+    if room <= 0:
+        raise InputError(f"{max_new_tokens} new tokens do not fit in this model's context of "
+                         f"{loaded.context_length:,} tokens; ask for fewer.")
     if ids.shape[1] > room:
         raise InputError(f"The prompt is {ids.shape[1]:,} tokens; with {max_new_tokens} new tokens "
                          f"it must stay under {room:,} tokens (the model's context is "
@@ -211,6 +214,16 @@ def stream_ids(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationP
     errors: list[BaseException] = []
 
     def work():
+        # The worker both takes and releases the model's lock: a consumer generator
+        # may be resumed on a different thread each step (Gradio runs sync
+        # generators on a thread pool), and a lock must be released by its owner.
+        try:
+            if not _take_turn(loaded, stop, streamer):
+                return
+        except BaseException as error:
+            errors.append(error)
+            streamer.end()
+            return
         try:
             if params.seed is not None:
                 torch.manual_seed(int(params.seed))
@@ -219,9 +232,9 @@ def stream_ids(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationP
         except BaseException as error:  # surfaced in the consumer thread
             errors.append(error)
         finally:
+            loaded.lock.release()
             streamer.end()
 
-    acquire(loaded, on_wait=on_wait)
     thread = threading.Thread(target=work, name="lmlab-generate", daemon=True)
     try:
         thread.start()
@@ -229,13 +242,38 @@ def stream_ids(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationP
             item = streamer.queue.get()
             if item is None:
                 break
+            if item is _WAITING:
+                if on_wait is not None:
+                    on_wait()
+                continue
             yield item
     finally:
         stop.set()  # consumer went away (rerun, closed tab): end the worker early
         thread.join()
-        loaded.lock.release()
     if errors:
+        if isinstance(errors[0], LMLabError):
+            raise errors[0]
         raise LMLabError("Generation failed inside the model; try a shorter prompt or other settings.") from errors[0]
+
+
+_WAITING = object()  # queue marker: the model is busy with someone else
+
+
+def _take_turn(loaded: LoadedModel, stop: threading.Event, streamer: "_QueueStreamer",
+               timeout: float | None = None) -> bool:
+    """Wait for the model's lock in the worker; False if the user stopped while waiting."""
+    if loaded.lock.acquire(blocking=False):
+        return True
+    streamer.queue.put(_WAITING)
+    deadline = time.monotonic() + (LOCK_WAIT_S if timeout is None else timeout)
+    while not stop.is_set():
+        if loaded.lock.acquire(timeout=0.2):
+            return True
+        if time.monotonic() > deadline:
+            raise LMLabError("The model is busy with other users right now; please try again "
+                             "in a moment.")
+    streamer.end()
+    return False
 
 
 def stream_text(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationParams,
@@ -250,14 +288,18 @@ def stream_text(loaded: LoadedModel, input_ids: torch.Tensor, params: Generation
     tokenizer = loaded.tokenizer
     new_ids: list[int] = collect_ids if collect_ids is not None else []
     shown = ""
-    for ids in stream_ids(loaded, input_ids, params, stop, on_wait=on_wait):
-        new_ids.extend(ids)
-        text = tokenizer.decode(new_ids, skip_special_tokens=skip_special_tokens)
-        if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
-            continue
-        if len(text) > len(shown):
-            yield text[len(shown):]
-            shown = text
+    # closing(): a for loop does not pass close() on, and a run interrupted by a rerun
+    # keeps its frames (and so this generator) alive in the exception's traceback; the
+    # worker must end now, not whenever the garbage collector gets to it.
+    with contextlib.closing(stream_ids(loaded, input_ids, params, stop, on_wait=on_wait)) as chunks:
+        for ids in chunks:
+            new_ids.extend(ids)
+            text = tokenizer.decode(new_ids, skip_special_tokens=skip_special_tokens)
+            if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+                continue
+            if len(text) > len(shown):
+                yield text[len(shown):]
+                shown = text
     final = tokenizer.decode(new_ids, skip_special_tokens=skip_special_tokens)
     if len(final) > len(shown):  # the stream ended inside a broken byte sequence
         yield final[len(shown):]

@@ -119,11 +119,31 @@ def parse_expression(text: str) -> list[Term]:
 # ----------------------------------------------------------------------------
 # Queries on pretrained vectors.
 
+def _one_edit_away(word: str) -> set[str]:
+    """Every string one typo from `word`: a letter deleted, swapped, changed or added."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changes = {a + c + b[1:] for a, b in splits if b for c in letters}
+    inserts = {a + c + b for a, b in splits for c in letters}
+    return deletes | swaps | changes | inserts
+
+
 def suggest(vectors: WordVectors, word: str, n: int = 3) -> list[str]:
-    """Close spellings among the common words (length-filtered before difflib)."""
+    """Close spellings: words one typo away first (same first letter, then the most common:
+    GloVe rows are in frequency order), then difflib's similar words among the common ones."""
     limit = min(SUGGEST_FROM, len(vectors.words))
-    candidates = [w for w in vectors.words[:limit] if abs(len(w) - len(word)) <= 2]
-    return difflib.get_close_matches(word, candidates, n=n, cutoff=0.7)
+    edits = _one_edit_away(word) if len(word) <= 30 else set()
+    # Typos rarely hit the first letter: keep it first, then the commoner word first.
+    rows = sorted((i for i in (vectors.index.get(w) for w in edits) if i is not None and i < limit),
+                  key=lambda i: (vectors.words[i][:1] != word[:1], i))
+    found = [vectors.words[i] for i in rows[:n]]
+    if len(found) < n:
+        candidates = [w for w in vectors.words[:limit] if abs(len(w) - len(word)) <= 2]
+        found += [w for w in difflib.get_close_matches(word, candidates, n=n, cutoff=0.7)
+                  if w not in found]
+    return found[:n]
 
 
 def word_index(vectors: WordVectors, word: str) -> int:
@@ -387,12 +407,18 @@ class GloveTrainer:
     def entries(self) -> int:
         return len(self.i)
 
-    def _batch_step(self, idx: torch.Tensor) -> float:
+    def gradients(self, idx: torch.Tensor) -> tuple[list[torch.Tensor], float]:
+        """dJ/d(W, W~, b, b~) and J over the entries `idx`, by hand.
+
+        With diff = w_i . w~_j + b_i + b~_j - log X_ij and J = sum f diff^2:
+        dJ/dw_i = 2 f diff w~_j, dJ/dw~_j = 2 f diff w_i, dJ/db_i = dJ/db~_j = 2 f diff,
+        summed over every entry that row appears in (index_add_).
+        """
         i, j = self.i[idx], self.j[idx]
         wi, wj = self.W[i], self.Wc[j]  # (B, D)
         diff = (wi * wj).sum(1) + self.b[i] + self.bc[j] - self.log_x[idx]  # (B,)
-        fdiff = self.f[idx] * diff
-        g = 2.0 * fdiff  # dJ/d(diff) per entry
+        fdiff = self.f[idx] * diff  # (B,)
+        g = 2.0 * fdiff
         grads = self.grads
         for grad in grads:
             grad.zero_()
@@ -400,8 +426,12 @@ class GloveTrainer:
         grads[1].index_add_(0, j, g[:, None] * wi)
         grads[2].index_add_(0, i, g)
         grads[3].index_add_(0, j, g)
+        return grads, float((fdiff * diff).sum())
+
+    def _batch_step(self, idx: torch.Tensor) -> float:
+        grads, loss = self.gradients(idx)
         self._apply(grads)
-        return float((fdiff * diff).sum())
+        return loss
 
     def _apply(self, grads: list[torch.Tensor]) -> None:
         """One optimizer update, written out (torch.optim's bookkeeping costs more

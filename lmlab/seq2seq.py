@@ -129,9 +129,11 @@ def is_fallback(loaded: LoadedModel) -> bool:
 def fallback_note(loaded: LoadedModel, task: str, unreachable: list[ModelSpec] = ()) -> str:
     """The plain sentence shown under a fallback answer."""
     job = "translation" if task == "translate" else "summarization"
-    real = ", ".join(s.name for s in unreachable) or "an encoder-decoder model"
+    names = [s.name for s in unreachable]
+    real = (" and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else
+            names[0] if names else "no encoder-decoder model")
     return (f"Answered by {loaded.spec.name}, a small chat model prompted to do {job}: this is a "
-            f"fallback, because {real} cannot be reached offline. Expect mistakes; online, "
+            f"fallback, because {real} {'can' if not names else 'cannot'} be reached offline. Expect mistakes; online, "
             f"LM Lab uses the real {job} model.")
 
 

@@ -51,8 +51,8 @@ def default_toy() -> ToyExample:
         [0.9, 0.0, 0.6, 0.5],  # mice
     ])
     # Hand-picked projections: queries look for actions and animals, keys advertise them.
-    w_q = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0], [0.0, 0.5, 1.0], [0.0, 0.5, 1.0]])
-    w_k = np.array([[0.0, 1.0, 0.0], [1.0, 0.5, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    w_q = np.array([[0.0, 2.0, 1.0], [2.0, 0.0, 0.0], [0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
+    w_k = np.array([[0.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 2.0]])
     w_v = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.0, 0.5]])
     return ToyExample(TOY_TOKENS, embeddings, w_q, w_k, w_v)
 

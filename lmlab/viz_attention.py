@@ -76,13 +76,15 @@ def heads_grid(capture: AttentionCapture, layer: int) -> go.Figure:
     rows = math.ceil(H / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"head {h}" for h in range(H)],
                         horizontal_spacing=0.03, vertical_spacing=0.06)
-    hover = _hover_text(capture.tokens)
     for h in range(H):
         r, c = h // cols + 1, h % cols + 1
+        # Positions only in the hover: token labels per cell would repeat T² strings in
+        # every thumbnail (megabytes per page run); the single-head heatmap names them.
         fig.add_trace(go.Heatmap(
             z=capture.attentions[layer, h].astype(np.float32), zmin=0, zmax=1,
-            colorscale=COLORSCALE, showscale=h == 0, text=hover,
-            hovertemplate=f"head {h}<br>%{{text}}<br>weight %{{z:.3f}}<extra></extra>",
+            colorscale=COLORSCALE, showscale=h == 0,
+            hovertemplate=f"head {h}<br>token #%{{y}} → token #%{{x}}<br>weight %{{z:.3f}}"
+                          "<extra></extra>",
             colorbar=dict(title="weight")), row=r, col=c)
         _generated_boundary(fig, capture, row=r, col=c)
     fig.update_xaxes(showticklabels=False)

@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+# Import pandas fully before plotly peeks at sys.modules for it: a pandas half-imported
+# by another server thread otherwise breaks figure building (seen under load).
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 
 from lmlab.training import LogPoint

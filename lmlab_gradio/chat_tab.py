@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import gradio as gr
 
 from lmlab.chat import DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, check_message, reply_stream
@@ -33,10 +35,11 @@ def chat(message, history, model_id, system_prompt=DEFAULT_SYSTEM_PROMPT, max_ne
         do_sample=temperature > 0, temperature=temperature or 1.0, top_p=0.9, seed=None)
     turns = plain_messages(history) + [{"role": "user", "content": message}]
     reply = ""
-    for piece in reply_stream(load(model_id), as_text(system_prompt, "The system prompt"), turns,
-                              params):
-        reply += piece
-        yield reply
+    pieces = reply_stream(load(model_id), as_text(system_prompt, "The system prompt"), turns, params)
+    with closing(pieces):  # a cancel ends the worker
+        for piece in pieces:
+            reply += piece
+            yield reply
 
 
 def build(blocks: gr.Blocks) -> None:

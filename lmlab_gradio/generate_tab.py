@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import gradio as gr
 
 from lmlab.errors import InputError
@@ -36,9 +38,10 @@ def generate(prompt, model_id, max_new_tokens=64, strategy="greedy", temperature
         gr.Info(note)
     loaded = load(model_id)
     text = ""
-    for piece in generate_stream(loaded, prompt, params):
-        text += piece
-        yield text
+    with closing(generate_stream(loaded, prompt, params)) as pieces:  # a cancel ends the worker
+        for piece in pieces:
+            text += piece
+            yield text
 
 
 def build() -> None:

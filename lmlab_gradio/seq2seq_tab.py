@@ -6,6 +6,8 @@ embedded chat model and says so (lmlab.seq2seq.fallback_note).
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import gradio as gr
 
 from lmlab import languages, seq2seq
@@ -48,10 +50,12 @@ def translate(text, source_language="en", target_language="de", model_id=AUTO, n
     loaded, note = engine("translate", model_id, pair)
     record = seq2seq.Seq2SeqRecord()
     out = ""
-    for piece in seq2seq.translate_stream(loaded, as_text(text, "The text"), *pair, params,
-                                          record=record):
-        out += piece
-        yield out, note, None
+    pieces = seq2seq.translate_stream(loaded, as_text(text, "The text"), *pair, params,
+                                      record=record)
+    with closing(pieces):  # a cancel ends the worker
+        for piece in pieces:
+            out += piece
+            yield out, note, None
     if record.n_chunks > 1:
         note += f" The text was translated in {record.n_chunks} parts of whole sentences."
     yield out, note, attention_figure(loaded, record)
@@ -65,11 +69,13 @@ def summarize(text, words=40, model_id=AUTO, num_beams=1, progress=gr.Progress()
     loaded, note = engine("summarize", model_id)
     record = seq2seq.Seq2SeqRecord()
     out = ""
-    for piece in seq2seq.summarize_stream(
-            loaded, as_text(text, "The text"), options,
-            progress=lambda done, total, what: progress((done, total), desc=what), record=record):
-        out += piece
-        yield out, note, None
+    pieces = seq2seq.summarize_stream(
+        loaded, as_text(text, "The text"), options,
+        progress=lambda done, total, what: progress((done, total), desc=what), record=record)
+    with closing(pieces):  # a cancel ends the worker
+        for piece in pieces:
+            out += piece
+            yield out, note, None
     if record.n_chunks > 1:
         note += (f" The text was read in {record.n_chunks} parts; their summaries were "
                  "summarized again (map-reduce).")

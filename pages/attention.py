@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.attention_view import app_theme, bertviz_for, capture_for, input_key, show_bertviz
 from components.errors import show_error
@@ -11,17 +12,20 @@ from components.lessons import show_lesson
 from components.sidebar import model_picker
 from lmlab.attention import (MAX_CONTINUATION, MAX_TEXT_CHARS, MAX_TOKENS, attention_rollout,
                              first_token_score, head_entropy_bits, previous_token_score,
-                             summarize_heads)
+                             shares_without_first, summarize_heads)
 from lmlab.bertviz_html import supports_neuron_view
 from lmlab.errors import LMLabError
 from lmlab.viz_attention import (attention_heatmap, heads_grid, layer_head_map, rollout_bars,
                                  rollout_heatmap)
 
+use_router()
+
 FAMILIES = {"decoder": "Decoder (GPT-style: each token sees only the past)",
             "encoder": "Encoder (BERT-style: every token sees the whole text)"}
-VIEWS = {"head": "Head view: one layer, all heads",
-         "model": "Model view: every layer × head at a glance",
-         "neuron": "Neuron view: query · key for one head"}
+VIEWS = {"head": "Head view", "model": "Model view", "neuron": "Neuron view"}
+VIEW_HELP = ("Head view: one layer, all its heads, token to token. Model view: every layer × "
+             "head as thumbnails; click one to enlarge it. Neuron view: the query and key "
+             "vectors of one head and how their product becomes the weights.")
 THEMES = {"auto": "Match the app", "light": "Light", "dark": "Dark"}
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 
@@ -83,7 +87,7 @@ with tab_bertviz:
     if st.session_state.get(state.ATT_VIEW) not in views:
         st.session_state[state.ATT_VIEW] = "head"
     view = col_view.radio(t("View"), views, format_func=VIEWS.get, horizontal=True,
-                          key=state.ATT_VIEW)
+                          help=VIEW_HELP, key=state.ATT_VIEW)
     theme_choice = col_theme.selectbox(t("Theme"), list(THEMES), format_func=THEMES.get,
                                        key=state.ATT_THEME)
     first_layer = col_layer.number_input(
@@ -141,6 +145,11 @@ with tab_rollout:
     position = col_token.selectbox(t("Token"), positions, index=len(positions) - 1,
                                    format_func=lambda i: f"#{i} {capture.tokens[i]}",
                                    key=state.ATT_ROLLOUT_TOKEN)
+    if st.checkbox(t("Leave out the first token"), key=state.ATT_ROLLOUT_SKIP_FIRST,
+                   help="Most heads park their weight on the first token, so after many layers "
+                        "the rollout points almost only there. Leave it out to see how the rest "
+                        "is shared (the shares are renormalised over the other tokens)."):
+        rollout = shares_without_first(rollout)
     st.plotly_chart(rollout_bars(capture, rollout, r_layer, position), key="att_rollout_bars")
     st.plotly_chart(rollout_heatmap(capture, rollout, r_layer), key="att_rollout_map")
     st.caption("Rollout multiplies the head-averaged attention of each layer, counting the "

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.errors import show_error
 from components.i18n import t
@@ -18,6 +19,8 @@ from lmlab.positional import (MAX_POSITIONS_SHOWN, cosine_similarity_matrix, des
                               learned_positions, rotary_angles, rotary_scores,
                               sinusoidal_encoding)
 from lmlab.toy_attention import EMBEDDING_RANGE, FEATURES, compute_toy, default_toy
+
+use_router()
 
 FAMILIES = {"generate": "Decoder: predicts the next token (causal mask)",
             "embed": "Encoder: BERT-like, every token sees every token"}
@@ -258,8 +261,9 @@ def ablation_section(loaded) -> None:
                   f"{result.perplexity_change:+.3f} vs {result.base.perplexity:.3f}",
                   delta_color="inverse")
         m2.metric("KL(full ‖ ablated), bits", f"{result.kl_bits:.4f}")
-        m3.metric(t("Top next token"), f"{result.ablated.top[0][0].strip() or '␣'}",
-                  f"full model: {result.base.top[0][0].strip() or '␣'}", delta_color="off")
+        m3.metric(t("Top next token"), f"{result.ablated.top[0][0].strip() or '␣'}")
+        m3.caption(f"full model: {result.base.top[0][0].strip() or '␣'} "
+                   f"({result.base.top[0][1]:.1%})")
         left, right = st.columns([3, 2])
         left.plotly_chart(viz_math.ablation_figure(result), key="am_fig_ablation")
         with right:
@@ -309,13 +313,13 @@ def toy_section() -> None:
         data.insert(0, "token", names)
         return data
 
+    st.markdown("**Q = X W_q**, **K = X W_k**, **V = X W_v**")
+    qkv = pd.concat([frame(toy.queries, ["q1", "q2", "q3"]),
+                     pd.DataFrame(toy.keys, columns=["k1", "k2", "k3"]),
+                     pd.DataFrame(toy.values, columns=["v1", "v2", "v3"])], axis=1)
+    table(qkv, "toy_qkv", "am_csv_toy_qkv")
     left, right = st.columns(2)
     with left:
-        st.markdown("**Q = X W_q**, **K = X W_k**, **V = X W_v**")
-        qkv = pd.concat([frame(toy.queries, ["q1", "q2", "q3"]),
-                         pd.DataFrame(toy.keys, columns=["k1", "k2", "k3"]),
-                         pd.DataFrame(toy.values, columns=["v1", "v2", "v3"])], axis=1)
-        table(qkv, "toy_qkv", "am_csv_toy_qkv")
         st.markdown("**Scores Q Kᵀ / √3** (masked cells are −∞)")
         table(frame(toy.scaled + toy.mask, names), "toy_scores", "am_csv_toy_scores")
     with right:

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
-from components.controls import busy_notice
+from components.controls import busy_notice, stream_into_page
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -13,6 +14,8 @@ from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHA
                         has_chat_template)
 from lmlab.errors import LMLabError
 from lmlab.generation import GenerationParams, normalize_params
+
+use_router()
 
 st.title(f"💬 {t('Chat')}")
 show_lesson("chat")
@@ -100,21 +103,7 @@ if wants_reply and chat_ready and history and history[-1]["role"] == "user":
                              help="Stops the reply; what has arrived is kept.")
             reply = {"text": ""}
             st.session_state[state.CHAT_PENDING] = reply
-
-            def pieces():
-                inner = chat_stream(loaded, prompt, params, on_wait=on_wait)
-                try:
-                    for piece in inner:
-                        reply["text"] += piece
-                        yield piece
-                finally:
-                    inner.close()
-
-            stream = pieces()
-            try:
-                st.write_stream(stream)
-            finally:
-                stream.close()  # a Stop rerun lands here: the worker ends, the model is freed
+            stream_into_page(chat_stream(loaded, prompt, params, on_wait=on_wait), reply)
             stop_slot.empty()
             on_wait.clear()
         st.session_state.pop(state.CHAT_PENDING, None)

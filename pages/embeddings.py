@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.errors import show_error
 from components.i18n import t
@@ -13,6 +14,8 @@ from lmlab import embeddings as emb
 from lmlab.errors import LMLabError
 from lmlab.glove import nearest
 from lmlab.viz_embeddings import projection_scatter, similarity_heatmap
+
+use_router()
 
 CUSTOM = "Custom (edit the list)"
 

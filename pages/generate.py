@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
-from components.controls import busy_notice, decoding_controls
+from components.controls import busy_notice, decoding_controls, stream_into_page
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -15,6 +16,8 @@ from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_PROMPT_CHARS, STRATEGY_P
                               compare_strategies, encode_prompt, generate_outputs,
                               generate_stream, normalize_params)
 from lmlab.probability import score_continuation
+
+use_router()
 
 CHIPS_HELP = ("Each generated token is coloured by the probability the model gave it "
               "(temperature 1, before sampling filters); hover a token for the top-5 alternatives.")
@@ -60,23 +63,10 @@ def run_one(params, colour: bool) -> None:
     if params.streamable:
         new_ids: list[int] = []
 
-        def pieces():
-            # Keep what has streamed so far, so that Stop (a rerun) loses nothing.
-            inner = generate_stream(loaded, prompt, params, collect_ids=new_ids, on_wait=on_wait)
-            try:
-                for piece in inner:
-                    output["text"] += piece
-                    yield piece
-            finally:
-                inner.close()
-
-        stream = pieces()
-        try:
-            with st.container(border=True, key="gen_output_box"):
-                st.text(prompt)
-                st.write_stream(stream)
-        finally:
-            stream.close()  # ends the worker and frees the model in this thread
+        stream = generate_stream(loaded, prompt, params, collect_ids=new_ids, on_wait=on_wait)
+        with st.container(border=True, key="gen_output_box"):
+            st.text(prompt)
+            stream_into_page(stream, output)  # Stop (a rerun) keeps what has arrived
         on_wait.clear()
         tokens = []
         if colour and new_ids:

@@ -5,6 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.errors import show_error
 from components.i18n import t
@@ -15,6 +16,8 @@ from lmlab.embeddings import project
 from lmlab.errors import LMLabError
 from lmlab.viz_embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
                                   projection_scatter, vector_bars, weighting_curve)
+
+use_router()
 
 EXAMPLES = {
     "king - man + woman": "royalty: the classic analogy",

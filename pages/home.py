@@ -4,7 +4,9 @@ import streamlit as st
 
 from components.i18n import t
 from components.lessons import show_lesson
-from components.navigation import PAGES
+from components.navigation import PAGES, use_router
+
+use_router()
 
 st.title("🔬 LM Lab")
 st.markdown(

@@ -4,6 +4,7 @@ from functools import partial
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.controls import busy_notice
 from components.errors import show_error
@@ -13,6 +14,8 @@ from components.sidebar import model_picker
 from lmlab.errors import LMLabError
 from lmlab.probability import prompt_next_logits, top_next_tokens
 from lmlab.viz_tokens import next_token_bar, visible_token
+
+use_router()
 
 STEPS = "next_prompt_steps"  # earlier prompts, for Back
 

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
+from components.controls import stream_into_page
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -11,6 +13,8 @@ from components.seq2seq_view import (answered_by, cross_attention_section, engin
 from lmlab import seq2seq
 from lmlab.errors import LMLabError
 from lmlab.scoring import rouge
+
+use_router()
 
 SAMPLE = (
     "The printing press was developed by Johannes Gutenberg in Mainz around 1440. Before it, "
@@ -57,15 +61,12 @@ if run and loaded is not None:
     def progress(done: int, total: int, label: str) -> None:
         bar.progress(min(1.0, done / max(total, 1)), text=f"{label} ({done}/{total} model calls)")
 
-    def pieces():
-        for piece in seq2seq.summarize_stream(loaded, text, options, progress, record=record):
-            st.session_state[state.SUM_OUTPUT]["text"] += piece
-            yield piece
-
     try:
         with st.container(border=True, key="sum_output_box"):
             st.markdown(f"**{t('Summary')}**")
-            st.write_stream(pieces())
+            stream_into_page(seq2seq.summarize_stream(loaded, text, options, progress,
+                                                      record=record),
+                             st.session_state[state.SUM_OUTPUT])
         bar.progress(1.0, text=f"Done: {record.n_chunks} part(s), "
                                f"{len(record.rounds) + 1} step(s) of summarizing.")
         st.session_state[state.SUM_OUTPUT].update(result_record(loaded, record, "summarize", choice))

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.controls import busy_notice
 from components.errors import show_error
@@ -12,6 +13,8 @@ from components.token_view import show_token_chips
 from lmlab.errors import LMLabError
 from lmlab.probability import MAX_LENS_TOKENS, score_text
 from lmlab.viz_tokens import surprisal_figure, visible_token
+
+use_router()
 
 SAMPLE = ("The cat sat on the mat. Language models give every possible next token a "
           "probability, and surprising words get a low one: the cat sat on the refrigerator.")

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
 from components.errors import show_error
 from components.i18n import t
@@ -20,6 +21,8 @@ from lmlab.training import MAX_LR, MAX_STEPS, CompareJob, TrainConfig, new_maske
 from lmlab.training_data import TextDataset, unigram_perplexity
 from lmlab.training_models import DEFAULT_SIZE, SIZES
 from lmlab.viz_training import finetune_figure, predictions_figure
+
+use_router()
 
 SECTIONS = {"train": "Train a model", "compare": "LSTM vs Transformer",
             "finetune": "Pretrain, then fine-tune", "masked": "Masked LM"}

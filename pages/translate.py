@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from components.navigation import use_router
 from components import state
+from components.controls import stream_into_page
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -11,6 +13,8 @@ from components.seq2seq_view import (answered_by, cross_attention_section, engin
 from lmlab import languages, seq2seq
 from lmlab.errors import LMLabError
 from lmlab.scoring import translation_scores
+
+use_router()
 
 st.title(f"🌐 {t('Translate')}")
 show_lesson("translate")
@@ -40,7 +44,7 @@ def swap() -> None:
 
 if st.session_state.get(state.TR_SOURCE_LANG) not in sources:
     st.session_state[state.TR_SOURCE_LANG] = "en" if "en" in sources else sources[0]
-col_src, col_swap, col_tgt = st.columns([5, 1, 5], vertical_alignment="bottom")
+col_src, col_swap, col_tgt = st.columns([5, 2, 5], vertical_alignment="bottom")
 src = col_src.selectbox(t("Source language"), sources, format_func=languages.name,
                         key=state.TR_SOURCE_LANG)
 targets = seq2seq.target_languages(src)
@@ -48,7 +52,7 @@ if st.session_state.get(state.TR_TARGET_LANG) not in targets:
     st.session_state[state.TR_TARGET_LANG] = targets[0]
 tgt = col_tgt.selectbox(t("Target language"), targets, format_func=languages.name,
                         key=state.TR_TARGET_LANG)
-col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=state.TR_SWAP,
+col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=state.TR_SWAP, width="stretch",
                 disabled=(tgt, src) not in pairs,
                 help="Reverse the direction; the translation becomes the new source text.")
 
@@ -80,16 +84,13 @@ if run and loaded is not None:
     record = seq2seq.Seq2SeqRecord()
     params = seq2seq.Seq2SeqParams(max_new_tokens=int(max_new), num_beams=int(beams))
 
-    def pieces():
-        # Keep what has streamed so far, so that Stop (a rerun) loses nothing.
-        for piece in seq2seq.translate_stream(loaded, text, src, tgt, params, record=record):
-            st.session_state[state.TR_OUTPUT]["text"] += piece
-            yield piece
-
     try:
         with box:
             with st.spinner("Translating…"):
-                st.write_stream(pieces())
+                # Stop (a rerun) keeps what has streamed so far.
+                stream_into_page(seq2seq.translate_stream(loaded, text, src, tgt, params,
+                                                          record=record),
+                                 st.session_state[state.TR_OUTPUT])
         st.session_state[state.TR_OUTPUT].update(result_record(loaded, record, "translate", choice))
     except LMLabError as error:
         st.session_state.pop(state.TR_OUTPUT, None)

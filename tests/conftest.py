@@ -66,3 +66,22 @@ def tiny_gpt2(store):
 
 
 __all__ = ["TINY"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def apptest_runs_through_the_router():
+    """AppTest forgets before every run that app.py routes with st.navigation, so each
+    run would start as an old-style pages/ app and skip app.py. A real server learns
+    it once (components.navigation.use_router); do the same here, so AppTests run
+    pages the way users get them: through the router and its sidebar."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    yield
+    PagesManager.__init__ = original

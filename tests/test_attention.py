@@ -7,7 +7,7 @@ import torch
 from lmlab.attention import (CONTINUES, MAX_TOKENS, attention_rollout, capture_attention,
                              display_label, first_token_score, head_entropy_bits,
                              labels_by_decoding, labels_from_offsets, previous_token_score,
-                             self_score, summarize_heads)
+                             self_score, shares_without_first, summarize_heads)
 from lmlab.errors import InputError
 
 TEXT = "the cat sat on the mat . the dog sat on the rug ."
@@ -172,3 +172,9 @@ def test_rollout_chains_layers_with_the_residual():
     np.testing.assert_allclose(rollout[2], step[2] @ step[1] @ step[0])
     # Heads that only look at themselves carry nothing anywhere: identity throughout.
     np.testing.assert_allclose(attention_rollout(np.broadcast_to(eye, (2, 2, 5, 5)))[-1], eye)
+
+
+def test_shares_without_first_split_the_rest():
+    rollout = np.array([[[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.8, 0.05, 0.15]]])
+    rest = shares_without_first(rollout)
+    np.testing.assert_allclose(rest[0], [[0, 0, 0], [0, 1, 0], [0, 0.25, 0.75]])

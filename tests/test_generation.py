@@ -50,6 +50,103 @@ def test_abandoned_stream_releases_the_lock(tiny_gpt2):
     tiny_gpt2.lock.release()
 
 
+def test_stream_resumed_from_other_threads_releases_the_lock(tiny_gpt2):
+    # Gradio resumes a sync generator on a pool thread per step; the lock must still be freed.
+    gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=8))
+    pieces: list = []
+    stepped, finish = threading.Event(), threading.Event()
+    threads = []
+
+    def step():
+        try:
+            pieces.append(next(gen, None))
+        except Exception as error:  # e.g. a lock released by a thread that does not own it
+            pieces.append(error)
+        stepped.set()
+        finish.wait(60)  # stay alive, so no later step reuses this thread's identity
+
+    while not pieces or isinstance(pieces[-1], str):
+        stepped.clear()
+        threads.append(threading.Thread(target=step))  # a new thread for every step
+        threads[-1].start()
+        stepped.wait(60)
+    finish.set()
+    for thread in threads:
+        thread.join()
+    assert pieces.pop() is None  # the stream ended cleanly
+    assert pieces
+    results: list[bool] = []
+
+    def take_and_give_back():
+        results.append(tiny_gpt2.lock.acquire(timeout=5))
+        if results[-1]:
+            tiny_gpt2.lock.release()
+
+    other = threading.Thread(target=take_and_give_back)
+    other.start()
+    other.join()
+    assert results == [True]  # nobody holds the lock any more
+
+
+def test_closing_ends_the_worker_even_while_frames_stay_alive(tiny_gpt2):
+    # A Streamlit rerun raises inside the page; the exception's traceback keeps the frames
+    # (and the inner generators) alive. close() must still end the worker and free the lock.
+    import inspect
+
+    gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=100))
+    next(gen)
+    text_stream = gen.gi_yieldfrom
+    kept = [v for v in text_stream.gi_frame.f_locals.values() if inspect.isgenerator(v)]
+    assert kept  # the stream of token ids, held on purpose as a traceback would
+    gen.close()
+    assert all(g.gi_frame is None for g in kept)  # finished, not left to the garbage collector
+    results: list[bool] = []
+    taker = threading.Thread(target=lambda: results.append(tiny_gpt2.lock.acquire(timeout=5))
+                             or tiny_gpt2.lock.release())
+    taker.start()
+    taker.join()
+    assert results == [True]
+
+
+def test_a_second_user_waits_and_is_told(tiny_gpt2):
+    waits = []
+    holder_ready, holder_go = threading.Event(), threading.Event()
+
+    def hold():
+        with tiny_gpt2.lock:
+            holder_ready.set()
+            holder_go.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holder_ready.wait(10)
+    gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=4),
+                          on_wait=lambda: (waits.append(1), holder_go.set()))
+    text = "".join(gen)
+    holder.join()
+    assert waits == [1] and text
+
+
+def test_stop_while_waiting_ends_without_running(tiny_gpt2):
+    stop = threading.Event()
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with tiny_gpt2.lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=4), stop,
+                          on_wait=stop.set)
+    assert list(gen) == []
+    release.set()
+    holder.join()
+
+
 @pytest.mark.parametrize("prompt, fragment", [("", "type a prompt"), ("   \n", "type a prompt"),
                                               ("x" * 30_000, "limit is")])
 def test_bad_prompts_get_one_sentence(tiny_gpt2, prompt, fragment):

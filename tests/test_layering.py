@@ -36,6 +36,13 @@ def test_every_page_file_is_registered():
     assert "navigation import PAGES" in (ROOT / "app.py").read_text()
 
 
+def test_every_page_hands_a_lone_run_to_the_router():
+    # A deep link opened first on a fresh server runs the page without app.py.
+    for path in (ROOT / "pages").glob("*.py"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert "use_router()" in lines, f"{path.name} does not call use_router()"
+
+
 def test_one_cache_resource():
     import re
 

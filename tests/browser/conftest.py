@@ -106,10 +106,16 @@ def page(chromium):
 
 
 def wait_app_idle(page, timeout: float = 120_000) -> None:
-    """Wait until Streamlit has finished the current script run."""
+    """Wait until Streamlit has finished the current script run.
+
+    The app root carries the run state (initial, running, rerunRequested,
+    notRunning); a short pause first lets a run that a click just asked for begin.
+    """
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+        "() => ['notRunning', 'initial'].includes(document.querySelector("
+        "'[data-testid=\"stApp\"]').getAttribute('data-test-script-state'))", timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:

@@ -4,10 +4,13 @@ from tests.browser.conftest import screenshot, wait_app_idle
 
 
 def test_training_draws_a_live_curve(page, streamlit_url):
-    page.goto(streamlit_url + "/train")
+    page.set_viewport_size({"width": 1400, "height": 2000})  # the whole page in the screenshot
+    page.goto(streamlit_url)  # the router's first run switches Streamlit to st.navigation
+    wait_app_idle(page)
+    page.get_by_role("link", name="Training lab").first.click()
     wait_app_idle(page)
     page.get_by_text("Pick a corpus and a model").wait_for()
-    steps = page.get_by_role("spinbutton", name="Steps")
+    steps = page.get_by_role("spinbutton", name="Steps", exact=True)
     steps.fill("100")
     steps.press("Enter")
     wait_app_idle(page)
