@@ -42,7 +42,7 @@ def engine_picker(task: str, pair: tuple[str, str] | None = None
             st.caption("Needs internet (not reachable now): "
                        + ", ".join(s.name for s in choice.unreachable))
     spec = by_id[model_id]
-    loaded = load_model(spec.id, seq2seq.purpose_for(spec))
+    loaded = load_model(spec.id, seq2seq.purpose_for(spec, task))
     with st.sidebar:
         model_card(spec, loaded)
     if loaded is not None and seq2seq.is_fallback(loaded):

@@ -25,6 +25,7 @@ import torch
 
 from lmlab import languages
 from lmlab.attention import labels_by_decoding
+from lmlab.device import choose_device
 from lmlab.errors import InputError, LMLabError
 from lmlab.generation import GenerationParams, model_turn, stream_text
 from lmlab.loading import LoadedModel
@@ -117,9 +118,20 @@ def engine_specs(task: str, pair: tuple[str, str] | None = None) -> EngineChoice
     return EngineChoice(ready, unreachable, get_spec(FALLBACK_MODEL_ID))
 
 
-def purpose_for(spec: ModelSpec) -> str:
-    """Encoder-decoder models load in float32: the cross-attention view shows exact numbers."""
-    return "inspect" if spec.kind == "seq2seq" else "generate"
+def purpose_for(spec: ModelSpec, task: str = "translate") -> str:
+    """Which copy of the model to load ("inspect" is float32).
+
+    Encoder-decoder models: float32, the cross-attention view shows exact numbers.
+    The chat-model fallback summarizing on a CPU: float32 too, because map-reduce
+    feeds it batches of long chunks, and CPUs without native bfloat16 read long
+    prompts several times slower in bfloat16 (bench/bench_seq2seq.py measures it).
+    Short translations decode token by token, where bfloat16 is the faster one.
+    """
+    if spec.kind == "seq2seq":
+        return "inspect"
+    if task == "summarize" and choose_device() == "cpu":
+        return "inspect"
+    return "generate"
 
 
 def is_fallback(loaded: LoadedModel) -> bool:

@@ -23,7 +23,7 @@ def engine(task: str, model_id, pair: tuple[str, str] | None = None):
     choice = seq2seq.engine_specs(task, pair)
     model_id = as_text(model_id, "The model id").strip() or AUTO
     spec = choice.options[0] if model_id == AUTO else get_spec(model_id)
-    loaded = load(spec.id, seq2seq.purpose_for(spec))
+    loaded = load(spec.id, seq2seq.purpose_for(spec, task))
     if seq2seq.is_fallback(loaded):
         return loaded, seq2seq.fallback_note(loaded, task, choice.unreachable)
     return loaded, f"Answered by {loaded.spec.name}, an encoder-decoder model."

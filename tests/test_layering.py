@@ -50,3 +50,13 @@ def test_one_cache_resource():
     users = [p for p in ROOT.rglob("*.py") if ".venv" not in p.parts and "tests" not in p.parts
              and use.search(p.read_text(encoding="utf-8"))]
     assert [p.relative_to(ROOT).as_posix() for p in users] == ["components/model_cache.py"]
+
+
+def test_every_page_has_a_lesson_in_english_and_chinese():
+    from components.lessons import LESSONS
+
+    for path in (ROOT / "pages").glob("*.py"):
+        assert f'show_lesson("{path.stem}"' in path.read_text(encoding="utf-8"), path.name
+        for language in ("en", "zh"):
+            lesson = LESSONS / language / f"{path.stem}.md"
+            assert lesson.is_file() and len(lesson.read_text(encoding="utf-8")) > 150, lesson

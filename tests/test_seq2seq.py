@@ -198,3 +198,14 @@ def test_compression_ratio_counts_words_and_chinese_characters():
     assert seq2seq.compression_ratio("one two three four", "one two") == 2
     assert seq2seq.compression_ratio("猫坐在垫子上", "猫坐") == 3
     assert seq2seq.compression_ratio("some text", "  ") is None
+
+
+def test_which_copy_each_task_loads(monkeypatch):
+    from lmlab.registry import get_spec
+
+    fallback = get_spec(seq2seq.FALLBACK_MODEL_ID)
+    marian = get_spec("Helsinki-NLP/opus-mt-en-de")
+    monkeypatch.setenv("LMLAB_DEVICE", "cpu")
+    assert seq2seq.purpose_for(marian, "translate") == "inspect"  # exact cross-attention
+    assert seq2seq.purpose_for(fallback, "summarize") == "inspect"  # long prompts: float32 on CPU
+    assert seq2seq.purpose_for(fallback, "translate") == "generate"  # short: fastest decoding
