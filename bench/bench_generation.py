@@ -1,12 +1,12 @@
 """Generation-lab benchmark on the real SmolLM2-135M-Instruct (embedded copy).
 
-    .venv/bin/python bench/bench_generation.py [--tokens 128] [--repeats 3]
+    .venv/bin/python bench/bench_generation.py [--tokens 128] [--repeats 7]
 
 Prints:
   - chat first-token latency (template + tokenize + first streamed text piece);
   - tokens/s of the chat streaming path (lmlab.chat.reply_stream: worker thread,
     queue, incremental decoding) vs a raw `model.generate` on the same ids and
-    settings; best of a few interleaved repeats of each (target >= 0.97);
+    settings; the median ratio of back-to-back pairs (target >= 0.97);
   - the token-probability lens on a 256-token text vs one plain forward pass
     over the same ids (target <= 1.3x).
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -87,7 +88,7 @@ def lens_vs_forward(store, repeats: int) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
 
     store = ModelStore()
@@ -114,8 +115,12 @@ def main() -> None:
           f"median {sorted(firsts)[len(firsts) // 2] * 1000:.0f} ms")
     print(f"chat streaming path: {max(chat_rates):.1f} tokens/s (best of {args.repeats}); "
           f"raw model.generate: {max(raw_rates):.1f} tokens/s")
-    ratio = max(chat_rates) / max(raw_rates)
-    print(f"ratio chat/raw = {ratio:.3f} (target >= 0.97) {'OK' if ratio >= 0.97 else 'MISSED'}")
+    best = max(chat_rates) / max(raw_rates)
+    # A shared 2-core machine drifts by tens of percent between runs: the median of the
+    # ratios of back-to-back pairs is the steadier figure; best-of is shown beside it.
+    paired = statistics.median(c / r for c, r in zip(chat_rates, raw_rates))
+    print(f"ratio chat/raw = {paired:.3f} median of {args.repeats} back-to-back pairs, "
+          f"{best:.3f} best vs best (target >= 0.97) {'OK' if paired >= 0.97 else 'MISSED'}")
 
     lens, forward, n = lens_vs_forward(store, args.repeats)
     ratio = lens / forward
