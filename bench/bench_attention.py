@@ -62,12 +62,13 @@ def page_steps(loaded, text: str) -> tuple[dict[str, float], object]:
     figures = [attention_heatmap(capture, 0, 0), heads_grid(capture, 0)]  # Heatmaps tab
     lap("heatmap + heads grid figures")
     weights = capture.attentions  # Head habits tab
-    figures += [layer_head_map(head_entropy_bits(weights), "entropy", "bits"),
+    entropy = head_entropy_bits(weights)
+    figures += [layer_head_map(entropy, "entropy", "bits"),
                 layer_head_map(previous_token_score(weights), "previous", "weight", zmax=1,
                                colorscale="Oranges"),
                 layer_head_map(first_token_score(weights), "first", "weight", zmax=1,
                                colorscale="Greens")]
-    table = pd.DataFrame([vars(row) for row in summarize_heads(weights)]).round(3)
+    table = pd.DataFrame([vars(row) for row in summarize_heads(weights, entropy=entropy)]).round(3)
     assert len(table) == capture.n_layers * capture.n_heads
     lap("head summaries + habit maps + table")
     rollout = attention_rollout(capture.attentions)  # Rollout tab, page defaults
@@ -124,7 +125,7 @@ def main() -> None:
     capture_ratio = best_steps["capture (eager forward + attentions)"] / best_forward
     print(f"  (capture alone / forward = {capture_ratio:.2f}x)")
     print(f"plotly JSON per page run: {sum(sizes) / 1e6:.2f} MB in all; heatmap "
-          f"{sizes[0] / 1e6:.2f} MB, heads grid {sizes[1] / 1e6:.2f} MB (per-cell hover text)")
+          f"{sizes[0] / 1e6:.2f} MB, heads grid {sizes[1] / 1e6:.2f} MB ")
 
     model_page = build_view(capture, "model", 0, "light")
     print("\nbertviz payload (self-contained HTML, vendored JS included):")

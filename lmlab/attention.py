@@ -217,9 +217,10 @@ def head_entropy_bits(attentions: np.ndarray) -> np.ndarray:
 
     0 bits: every query looks at one token; log2(T) bits: spread evenly.
     """
-    p = np.clip(attentions.astype(np.float64), 1e-12, 1.0)
-    rows = -(attentions * np.log2(p)).sum(-1)  # (L, H, T)
-    return rows.mean(-1)
+    a = attentions.astype(np.float32, copy=False)  # (L, H, T, T); float32 is plenty here
+    logs = np.log2(a, out=np.zeros_like(a), where=a > 0)  # 0 · log 0 counts as 0 (masked cells)
+    rows = -(a * logs).sum(-1)  # (L, H, T)
+    return rows.mean(-1).astype(np.float64)
 
 
 def previous_token_score(attentions: np.ndarray) -> np.ndarray:
@@ -252,9 +253,13 @@ class HeadSummary:
     pattern: str  # a plain-words label for the strongest habit
 
 
-def summarize_heads(attentions: np.ndarray, threshold: float = 0.5) -> list[HeadSummary]:
-    """One row per head; `pattern` names a habit when its mean weight passes `threshold`."""
-    entropy = head_entropy_bits(attentions)
+def summarize_heads(attentions: np.ndarray, threshold: float = 0.5,
+                    entropy: np.ndarray | None = None) -> list[HeadSummary]:
+    """One row per head; `pattern` names a habit when its mean weight passes `threshold`.
+
+    `entropy` may be passed in when the caller has already computed it (the page draws it).
+    """
+    entropy = head_entropy_bits(attentions) if entropy is None else entropy
     prev, first, itself = (previous_token_score(attentions), first_token_score(attentions),
                            self_score(attentions))
     rows = []

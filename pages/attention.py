@@ -119,7 +119,8 @@ with tab_habits:
     st.markdown("One number per head, averaged over every token of your text. Habits that "
                 "show up here are real, but they are patterns of *weights*, not explanations "
                 "of what the model computes.")
-    st.plotly_chart(layer_head_map(head_entropy_bits(weights), "Entropy: how spread out each "
+    entropy = head_entropy_bits(weights)
+    st.plotly_chart(layer_head_map(entropy, "Entropy: how spread out each "
                                    "head's attention is (0 bits = one token)", "bits"),
                     key="att_entropy")
     col_prev, col_first = st.columns(2)
@@ -129,7 +130,7 @@ with tab_habits:
     col_first.plotly_chart(layer_head_map(first_token_score(weights), "Attention to the first "
                                           "token", "weight", zmax=1, colorscale="Greens"),
                            key="att_first")
-    table = pd.DataFrame([vars(row) for row in summarize_heads(weights)]).rename(columns={
+    table = pd.DataFrame([vars(row) for row in summarize_heads(weights, entropy=entropy)]).rename(columns={
         "entropy_bits": "entropy (bits)", "previous": "→ previous", "first": "→ first",
         "itself": "→ itself"})
     st.dataframe(table.round(3), hide_index=True, key="att_head_table")
