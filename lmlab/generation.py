@@ -25,6 +25,7 @@ MAX_PROMPT_CHARS = 20_000
 MAX_NEW_TOKENS_LIMIT = 1024
 MAX_RETURN_SEQUENCES = 8
 LOCK_WAIT_S = 120.0
+STREAM_INTERVAL_S = 0.1  # at most ten screen updates a second: smooth to read, cheap to draw
 WAITING_MESSAGE = "Another user is generating with this model; your turn comes next…"
 
 
@@ -238,15 +239,32 @@ def stream_ids(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationP
     thread = threading.Thread(target=work, name="lmlab-generate", daemon=True)
     try:
         thread.start()
-        while True:
+        next_at = 0.0  # the first tokens go out at once
+        done = False
+        while not done:
+            # Between updates the consumer sleeps instead of waking on every token: on a
+            # 2-core machine each wake-up preempts one of the model's compute threads.
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            batch: list[int] = []
             item = streamer.queue.get()
-            if item is None:
-                break
-            if item is _WAITING:
-                if on_wait is not None:
-                    on_wait()
-                continue
-            yield item
+            while True:
+                if item is None:
+                    done = True
+                    break
+                if item is _WAITING:
+                    if on_wait is not None:
+                        on_wait()
+                else:
+                    batch.extend(item)
+                try:
+                    item = streamer.queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                yield batch
+                next_at = time.monotonic() + STREAM_INTERVAL_S
     finally:
         stop.set()  # consumer went away (rerun, closed tab): end the worker early
         thread.join()
