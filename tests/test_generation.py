@@ -1,3 +1,4 @@
+import contextlib
 import threading
 
 import pytest
@@ -6,6 +7,42 @@ import torch
 from lmlab.errors import InputError
 from lmlab.generation import GenerationParams, encode_prompt, generate_stream, stream_ids
 
+
+
+def free_for_another_thread(loaded) -> bool:
+    """Whether a thread other than the test's can take the model's lock (an RLock would
+    let the test's own thread in again even while it is held)."""
+    results: list[bool] = []
+
+    def take_and_give_back():
+        results.append(loaded.lock.acquire(timeout=5))
+        if results[-1]:
+            loaded.lock.release()
+
+    other = threading.Thread(target=take_and_give_back)
+    other.start()
+    other.join()
+    return results == [True]
+
+
+@contextlib.contextmanager
+def held_by_another_user(loaded):
+    """Hold the model's lock from another thread until the block ends."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with loaded.lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join()
 
 def test_stream_matches_plain_generate(tiny_gpt2):
     params = GenerationParams(max_new_tokens=12)
@@ -38,16 +75,14 @@ def test_stop_ends_the_stream_early_and_releases_the_lock(tiny_gpt2):
         if len(got) >= 3:
             stop.set()
     assert 3 <= len(got) < 100
-    assert tiny_gpt2.lock.acquire(blocking=False)
-    tiny_gpt2.lock.release()
+    assert free_for_another_thread(tiny_gpt2)
 
 
 def test_abandoned_stream_releases_the_lock(tiny_gpt2):
     gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=50))
     next(gen)
     gen.close()  # a Streamlit rerun closes the generator like this
-    assert tiny_gpt2.lock.acquire(blocking=False)
-    tiny_gpt2.lock.release()
+    assert free_for_another_thread(tiny_gpt2)
 
 
 def test_stream_resumed_from_other_threads_releases_the_lock(tiny_gpt2):
@@ -74,18 +109,7 @@ def test_stream_resumed_from_other_threads_releases_the_lock(tiny_gpt2):
     for thread in threads:
         thread.join()
     assert pieces.pop() is None  # the stream ended cleanly
-    assert pieces
-    results: list[bool] = []
-
-    def take_and_give_back():
-        results.append(tiny_gpt2.lock.acquire(timeout=5))
-        if results[-1]:
-            tiny_gpt2.lock.release()
-
-    other = threading.Thread(target=take_and_give_back)
-    other.start()
-    other.join()
-    assert results == [True]  # nobody holds the lock any more
+    assert pieces and free_for_another_thread(tiny_gpt2)
 
 
 def test_closing_ends_the_worker_even_while_frames_stay_alive(tiny_gpt2):
@@ -100,51 +124,25 @@ def test_closing_ends_the_worker_even_while_frames_stay_alive(tiny_gpt2):
     assert kept  # the stream of token ids, held on purpose as a traceback would
     gen.close()
     assert all(g.gi_frame is None for g in kept)  # finished, not left to the garbage collector
-    results: list[bool] = []
-    taker = threading.Thread(target=lambda: results.append(tiny_gpt2.lock.acquire(timeout=5))
-                             or tiny_gpt2.lock.release())
-    taker.start()
-    taker.join()
-    assert results == [True]
+    assert free_for_another_thread(tiny_gpt2)
 
 
 def test_a_second_user_waits_and_is_told(tiny_gpt2):
     waits = []
-    holder_ready, holder_go = threading.Event(), threading.Event()
-
-    def hold():
-        with tiny_gpt2.lock:
-            holder_ready.set()
-            holder_go.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    holder_ready.wait(10)
-    gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=4),
-                          on_wait=lambda: (waits.append(1), holder_go.set()))
-    text = "".join(gen)
-    holder.join()
+    with held_by_another_user(tiny_gpt2) as release:
+        gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=4),
+                              on_wait=lambda: (waits.append(1), release.set()))
+        text = "".join(gen)
     assert waits == [1] and text
 
 
 def test_stop_while_waiting_ends_without_running(tiny_gpt2):
     stop = threading.Event()
-    held = threading.Event()
-    release = threading.Event()
-
-    def hold():
-        with tiny_gpt2.lock:
-            held.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(10)
-    gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=4), stop,
-                          on_wait=stop.set)
-    assert list(gen) == []
-    release.set()
-    holder.join()
+    with held_by_another_user(tiny_gpt2):
+        gen = generate_stream(tiny_gpt2, "the dog", GenerationParams(max_new_tokens=4), stop,
+                              on_wait=stop.set)
+        assert list(gen) == []
+    assert free_for_another_thread(tiny_gpt2)
 
 
 @pytest.mark.parametrize("prompt, fragment", [("", "type a prompt"), ("   \n", "type a prompt"),
