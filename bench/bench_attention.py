@@ -33,9 +33,9 @@ import torch  # noqa: E402
 from lmlab.attention import (MAX_TOKENS, attention_rollout, capture_attention,  # noqa: E402
                              first_token_score, head_entropy_bits, previous_token_score,
                              summarize_heads)
-from lmlab.bertviz_html import MAX_PAYLOAD_BYTES, build_view  # noqa: E402
+from lmlab.viz.bertviz_html import MAX_PAYLOAD_BYTES, build_view  # noqa: E402
 from lmlab.loading import ModelStore  # noqa: E402
-from lmlab.viz_attention import (attention_heatmap, heads_grid, layer_head_map,  # noqa: E402
+from lmlab.viz.attention import (attention_heatmap, heads_grid, layer_head_map,  # noqa: E402
                                  rollout_bars, rollout_heatmap)
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"

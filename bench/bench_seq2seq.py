@@ -37,7 +37,7 @@ import torch  # noqa: E402
 from lmlab import seq2seq  # noqa: E402
 from lmlab.loading import LoadedModel, ModelStore  # noqa: E402
 from lmlab.registry import ModelSpec  # noqa: E402
-from lmlab.viz_seq2seq import cross_attention_figure  # noqa: E402
+from lmlab.viz.seq2seq import cross_attention_figure  # noqa: E402
 
 MACBETH = ROOT / "assets" / "corpora" / "shakespeare_macbeth.txt"
 OPUS_VOCAB = 58_101  # Helsinki-NLP/opus-mt-en-de: ids 0 = </s>, 1 = <unk>, 58100 = <pad>

@@ -16,7 +16,7 @@ import streamlit as st
 
 from components import state
 from lmlab.attention import AttentionCapture, capture_attention
-from lmlab.bertviz_html import BertvizView, build_view
+from lmlab.viz.bertviz_html import BertvizView, build_view
 from lmlab.loading import LoadedModel
 
 MAX_CAPTURES = 3  # each SmolLM2 capture of 128 tokens is ~18 MB

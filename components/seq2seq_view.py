@@ -13,7 +13,7 @@ from lmlab import seq2seq
 from lmlab.errors import LMLabError
 from lmlab.loading import LoadedModel
 from lmlab.scoring import Score
-from lmlab.viz_seq2seq import cross_attention_figure, top_source_for_each_output
+from lmlab.viz.seq2seq import cross_attention_figure, top_source_for_each_output
 
 MAX_ATTENTION_CHUNKS = 10  # cross-attention is captured for the first calls of a long text
 

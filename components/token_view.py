@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmlab.probability import TokenScore
-from lmlab.viz_tokens import chips_page_html
+from lmlab.viz.tokens import chips_page_html
 
 
 def show_token_chips(tokens: list[TokenScore], prefix: str = "", legend: bool = True) -> None:

@@ -20,7 +20,7 @@ from components.i18n import t
 from lmlab.errors import LMLabError
 from lmlab.training_data import (MAX_UPLOAD_BYTES, REPETITIVE_CORPUS, bundled_corpora,
                                  decode_upload, load_corpus)
-from lmlab.viz_training import curves_figure
+from lmlab.viz.training import curves_figure
 
 CHUNK_SECONDS = 0.6  # training time between two redraws
 REPETITIVE = "__repetitive__"

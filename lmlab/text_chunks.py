@@ -10,19 +10,43 @@ original order, are summarized again (reduce) until one summary is left.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable
 
-# A sentence ends at . ! ? … (optionally followed by quotes/brackets) plus a space,
-# or right after Chinese/Japanese full stops, or at a blank line.
-_SENTENCE_END = re.compile(r"(?<=[.!?…][\"'”’)\]])\s+|(?<=[.!?…])\s+|(?<=[。！？；])|\n\s*\n")
+import pysbd
+
+# pysbd (rule-based, maintained) knows abbreviations ("Dr.", "3 p.m.", "the U.S.") and
+# quoted exclamations, which a regular expression cuts apart. Paragraphs (blank lines)
+# are split first: pysbd's time grows faster than the text's length.
+_PARAGRAPH = re.compile(r"\n\s*\n")
+# Chinese/Japanese sentences end at 。！？ (no space follows); inside quotes (“走！”然后…)
+# the sentence goes on, as pysbd decides.
+_CJK_END = re.compile(r"(?<=[。！？])(?![”」』’\"。！？])")
+
+_ONLY_PUNCTUATION = re.compile(r"[。！？!?.…”」』’\"]+")
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is happening)
 
 
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences in their original order, stripped, none empty."""
-    parts = _SENTENCE_END.split((text or "").strip())
-    return [p.strip() for p in parts if p and p.strip()]
+    """Sentences in their original order, stripped, none empty (English and Chinese)."""
+    sentences = []
+    for paragraph in _PARAGRAPH.split((text or "").strip()):
+        if not paragraph.strip():
+            continue
+        for segment in _segmenter().segment(paragraph):
+            for part in _CJK_END.split(segment):
+                part = part.strip()
+                if _ONLY_PUNCTUATION.fullmatch(part) and sentences:
+                    sentences[-1] += part  # "真的吗？！" stays one sentence
+                elif part:
+                    sentences.append(part)
+    return sentences
 
 
 def _split_long(sentence: str, count: Callable[[str], int], max_tokens: int) -> list[str]:

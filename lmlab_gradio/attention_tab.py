@@ -2,7 +2,7 @@
 
 gr.HTML does not run <script>, so the bertviz page goes into an iframe's srcdoc;
 the page is self-contained (vendored JavaScript) and its tokens are escaped by
-lmlab.bertviz_html, so nothing leaves the machine and no prompt runs code.
+lmlab.viz.bertviz_html, so nothing leaves the machine and no prompt runs code.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import html
 import gradio as gr
 
 from lmlab.attention import MAX_CONTINUATION, MAX_TEXT_CHARS, capture_attention
-from lmlab.bertviz_html import VIEWS, build_view, supports_neuron_view
+from lmlab.viz.bertviz_html import VIEWS, build_view, supports_neuron_view
 from lmlab.errors import InputError
-from lmlab.viz_attention import attention_heatmap
+from lmlab.viz.attention import attention_heatmap
 from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, load, model_dropdown, queued
 
 ATTENTION_TASKS = ("generate", "embed", "fill-mask")

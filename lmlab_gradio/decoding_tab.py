@@ -8,7 +8,7 @@ import gradio as gr
 
 from lmlab.errors import InputError
 from lmlab.generation import MAX_NEW_TOKENS_LIMIT, STRATEGY_PRESETS, compare_strategies
-from lmlab.viz_tokens import chips_page_html
+from lmlab.viz.tokens import chips_page_html
 from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, load, model_dropdown, queued
 
 DEFAULT_STRATEGIES = ["Greedy", "Sampling, temperature 0.7", "Top-p 0.9", "Beam search, 4 beams"]

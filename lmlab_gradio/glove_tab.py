@@ -6,7 +6,7 @@ import gradio as gr
 
 from lmlab import glove
 from lmlab.errors import InputError
-from lmlab.viz_embeddings import neighbour_bars
+from lmlab.viz.embeddings import neighbour_bars
 from lmlab.wordvectors import WordVectors
 from lmlab_gradio.common import VECTORS_QUEUE, as_number, as_text, friendly, load, model_dropdown, queued
 

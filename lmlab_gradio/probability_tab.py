@@ -6,7 +6,7 @@ import gradio as gr
 import pandas as pd
 
 from lmlab.probability import MAX_LENS_TOKENS, prompt_next_logits, score_text, top_next_tokens
-from lmlab.viz_tokens import chips_page_html, next_token_bar, surprisal_figure, visible_token
+from lmlab.viz.tokens import chips_page_html, next_token_bar, surprisal_figure, visible_token
 from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, load, model_dropdown, queued
 
 

@@ -12,7 +12,7 @@ import gradio as gr
 
 from lmlab import languages, seq2seq
 from lmlab.registry import get_spec, models_for
-from lmlab.viz_seq2seq import cross_attention_figure
+from lmlab.viz.seq2seq import cross_attention_figure
 from lmlab_gradio.common import SEQ2SEQ_QUEUE, as_number, as_text, handler, load, queued
 
 AUTO = "auto"

@@ -13,9 +13,9 @@ from components.sidebar import model_picker
 from lmlab.attention import (MAX_CONTINUATION, MAX_TEXT_CHARS, MAX_TOKENS, attention_rollout,
                              first_token_score, head_entropy_bits, previous_token_score,
                              shares_without_first, summarize_heads)
-from lmlab.bertviz_html import supports_neuron_view
+from lmlab.viz.bertviz_html import supports_neuron_view
 from lmlab.errors import LMLabError
-from lmlab.viz_attention import (attention_heatmap, heads_grid, layer_head_map, rollout_bars,
+from lmlab.viz.attention import (attention_heatmap, heads_grid, layer_head_map, rollout_bars,
                                  rollout_heatmap)
 
 use_router()

@@ -11,7 +11,7 @@ from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
 from components.sidebar import model_picker
-from lmlab import viz_math
+from lmlab.viz import math as viz_math
 from lmlab.ablation import ABLATION_MAX_TOKENS, Ablation, head_sweep, run_ablation
 from lmlab.attention_math import (MAX_MATH_TOKENS, capture_text, cell_math, max_recompute_error,
                                   recompute_attention, sqrt_dk_matches)

@@ -13,7 +13,7 @@ from components.sidebar import model_picker
 from lmlab import embeddings as emb
 from lmlab.errors import LMLabError
 from lmlab.glove import nearest
-from lmlab.viz_embeddings import projection_scatter, similarity_heatmap
+from lmlab.viz.embeddings import projection_scatter, similarity_heatmap
 
 use_router()
 

@@ -14,7 +14,7 @@ from components.model_cache import load_model
 from lmlab import glove
 from lmlab.embeddings import project
 from lmlab.errors import LMLabError
-from lmlab.viz_embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
+from lmlab.viz.embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
                                   projection_scatter, vector_bars, weighting_curve)
 
 use_router()

@@ -13,7 +13,7 @@ from components.lessons import show_lesson
 from components.sidebar import model_picker
 from lmlab.errors import LMLabError
 from lmlab.probability import prompt_next_logits, top_next_tokens
-from lmlab.viz_tokens import next_token_bar, visible_token
+from lmlab.viz.tokens import next_token_bar, visible_token
 
 use_router()
 

@@ -12,7 +12,7 @@ from components.sidebar import model_picker
 from components.token_view import show_token_chips
 from lmlab.errors import LMLabError
 from lmlab.probability import MAX_LENS_TOKENS, score_text
-from lmlab.viz_tokens import surprisal_figure, visible_token
+from lmlab.viz.tokens import surprisal_figure, visible_token
 
 use_router()
 

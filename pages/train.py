@@ -20,7 +20,7 @@ from lmlab.sources import is_available
 from lmlab.training import MAX_LR, MAX_STEPS, CompareJob, TrainConfig, new_masked_trainer, new_trainer
 from lmlab.training_data import TextDataset, unigram_perplexity
 from lmlab.training_models import DEFAULT_SIZE, SIZES
-from lmlab.viz_training import finetune_figure, predictions_figure
+from lmlab.viz.training import finetune_figure, predictions_figure
 
 use_router()
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from lmlab import bertviz_html as bv
+from lmlab.viz import bertviz_html as bv
 from lmlab.attention import AttentionCapture, capture_attention
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>", "<!--", "&amp;",

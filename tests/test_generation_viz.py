@@ -3,7 +3,7 @@
 import torch
 
 from lmlab.probability import NextTokens, TokenScore, top_next_tokens
-from lmlab.viz_tokens import (chips_page_html, next_token_bar, probability_colour, surprisal_figure,
+from lmlab.viz.tokens import (chips_page_html, next_token_bar, probability_colour, surprisal_figure,
                               token_chips_html, visible_token)
 
 

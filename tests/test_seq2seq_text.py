@@ -8,7 +8,7 @@ from lmlab.errors import InputError
 from lmlab.scoring import rouge, translation_scores
 from lmlab.seq2seq import CrossAttention
 from lmlab.text_chunks import chunk_text, map_reduce, split_sentences
-from lmlab.viz_seq2seq import cross_attention_figure, top_source_for_each_output
+from lmlab.viz.seq2seq import cross_attention_figure, top_source_for_each_output
 
 
 def words(text: str) -> int:

@@ -7,6 +7,7 @@ model that have no offline copy. Screenshots land in docs/screenshots/ for the R
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -57,24 +58,30 @@ def browser_env(tmp_path_factory) -> dict:
     return env
 
 
+@contextlib.contextmanager
+def streamlit_server(env: dict, log_dir: Path):
+    """A real `streamlit run app.py` on a free port; yields its URL."""
+    port = free_port()
+    with open(log_dir / "streamlit.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/_stcore/health", 60, proc)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def streamlit_url(browser_env, tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=browser_env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/_stcore/health", 60, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with streamlit_server(browser_env, tmp_path_factory.mktemp("logs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

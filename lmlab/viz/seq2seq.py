@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lmlab.seq2seq import CrossAttention
-from lmlab.viz_attention import safe_labels
+from lmlab.viz.attention import safe_labels
 
 MAX_TICKS = 60
 CELL_PX = 18

@@ -27,7 +27,7 @@ import numpy as np
 
 from lmlab.attention import NEURON_VIEW_TYPES, AttentionCapture
 
-VENDOR = Path(__file__).resolve().parent.parent / "assets" / "vendor"
+VENDOR = Path(__file__).resolve().parents[2] / "assets" / "vendor"
 # Loaded before require.js, so each sets its global (window.d3, window.jQuery)
 # instead of registering an anonymous AMD module; then named modules wrap them.
 VENDOR_FILES = ("d3-5.7.0.min.js", "jquery-2.2.4.min.js", "require-2.3.6.min.js")
