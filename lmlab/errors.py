@@ -21,6 +21,10 @@ class ModelUnavailable(LMLabError):
     """The model exists but cannot be loaded here (offline, failed load...)."""
 
 
+class EngineUnavailable(LMLabError):
+    """The external generation server (LMLAB_ENGINE_URL) is down, refusing or too slow."""
+
+
 GENERIC_MESSAGE = "Something went wrong on our side; please try again or pick another model."
 
 
