@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from lmlab.errors import InputError
-from lmlab.wordvectors import WordVectors
+from lmlab.wordvectors import WordVectors, score_buffer
 
 MAX_TERMS = 12  # words in one expression
 MAX_EXPRESSION_CHARS = 300
@@ -173,9 +173,11 @@ def top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int] = froze
     norm = float(np.linalg.norm(query))
     if norm == 0.0:
         raise InputError("The expression adds up to the zero vector (the words cancel out).")
-    scores = unit @ (query / norm).astype(unit.dtype, copy=False)  # (V,)
+    q = (query / norm).astype(unit.dtype, copy=False)
+    scores = np.dot(unit, q, out=score_buffer(len(unit))) if unit.dtype == np.float32 \
+        else unit @ q  # (V,)
     want = min(len(scores), k + len(exclude))
-    idx = np.argpartition(-scores, want - 1)[:want]
+    idx = np.argpartition(scores, len(scores) - want)[len(scores) - want:]  # no negated copy
     idx = idx[np.argsort(-scores[idx])]
     out = [(int(i), float(scores[i])) for i in idx if int(i) not in exclude]
     return out[:k]

@@ -6,6 +6,7 @@ one matrix-vector product plus a partial sort (see glove.py).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,21 @@ class WordVectors:
 
     def __contains__(self, word: str) -> bool:
         return word in self.index
+
+
+_scratch = threading.local()
+
+
+def score_buffer(rows: int) -> np.ndarray:
+    """A float32 (rows,) array owned by the calling thread, reused by every query.
+
+    A fresh 1.6 MB result per query over 400k words costs page faults that take
+    longer than the arithmetic; callers must be done with it before their next query.
+    """
+    buffer = getattr(_scratch, "buffer", None)
+    if buffer is None or len(buffer) != rows:
+        buffer = _scratch.buffer = np.empty(rows, dtype=np.float32)
+    return buffer
 
 
 def load_glove_folder(folder: str | Path) -> WordVectors:
