@@ -14,17 +14,20 @@ from typing import Callable
 
 import streamlit as st
 
-from components import state
 from lmlab.attention import AttentionCapture, capture_attention
 from lmlab.viz.bertviz_html import BertvizView, build_view
 from lmlab.loading import LoadedModel
+
+# Widget and session keys of these controls (pages that share them import them from here).
+ATT_CACHE = "att_cache"  # captures and bertviz pages per input, this session only
+
 
 MAX_CAPTURES = 3  # each SmolLM2 capture of 128 tokens is ~18 MB
 MAX_PAGES = 6  # each bertviz page is at most ~2 MB
 
 
 def _cached(slot: str, limit: int, key: tuple, build: Callable):
-    caches = st.session_state.setdefault(state.ATT_CACHE, {})
+    caches = st.session_state.setdefault(ATT_CACHE, {})
     cache: OrderedDict = caches.setdefault(slot, OrderedDict())
     if key in cache:
         cache.move_to_end(key)

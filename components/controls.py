@@ -6,10 +6,21 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from components import state
 from components.i18n import t
 from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_RETURN_SEQUENCES, WAITING_MESSAGE,
                               GenerationParams)
+
+# Widget and session keys of these controls (pages that share them import them from here).
+GEN_MAX_NEW_TOKENS = "gen_max_new_tokens"
+GEN_STRATEGY = "gen_strategy"
+GEN_TEMPERATURE = "gen_temperature"
+GEN_TOP_K = "gen_top_k"
+GEN_TOP_P = "gen_top_p"
+GEN_SEED = "gen_seed"
+GEN_BEAMS = "gen_num_beams"
+GEN_REPETITION = "gen_repetition_penalty"
+GEN_NUM_RETURN = "gen_num_return_sequences"
+
 
 STRATEGIES = {"greedy": "Greedy (always the most likely token)",
               "sample": "Sampling (temperature, top-k, top-p)",
@@ -25,26 +36,26 @@ def decoding_controls(default_max_new_tokens: int = 64) -> GenerationParams:
     col1, col2, col3 = st.columns(3)
     with col1:
         strategy = st.radio(t("Decoding"), list(STRATEGIES), format_func=STRATEGIES.get,
-                            key=state.GEN_STRATEGY)
+                            key=GEN_STRATEGY)
         max_new = st.number_input(f"{t('Max new tokens')} (1–{MAX_NEW_TOKENS_LIMIT})",
                                   min_value=1, max_value=MAX_NEW_TOKENS_LIMIT,
-                                  value=default_max_new_tokens, step=8, key=state.GEN_MAX_NEW_TOKENS)
-        seed = st.number_input(t("Seed"), 0, 2**31 - 1, 0, key=state.GEN_SEED)
+                                  value=default_max_new_tokens, step=8, key=GEN_MAX_NEW_TOKENS)
+        seed = st.number_input(t("Seed"), 0, 2**31 - 1, 0, key=GEN_SEED)
     sampling, beam = strategy == "sample", strategy == "beam"
     with col2:
         temperature = st.slider(t("Temperature"), 0.0, 2.0, 0.8, 0.05, disabled=not sampling,
-                                key=state.GEN_TEMPERATURE, help="0 means greedy decoding.")
-        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, disabled=not sampling, key=state.GEN_TOP_K)
-        top_p = st.slider("Top-p", 0.0, 1.0, 0.95, 0.05, disabled=not sampling, key=state.GEN_TOP_P,
+                                key=GEN_TEMPERATURE, help="0 means greedy decoding.")
+        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, disabled=not sampling, key=GEN_TOP_K)
+        top_p = st.slider("Top-p", 0.0, 1.0, 0.95, 0.05, disabled=not sampling, key=GEN_TOP_P,
                           help="1 = off; 0 keeps only the most likely token (greedy).")
     with col3:
-        beams = st.slider(t("Beams"), 2, 8, 4, disabled=not beam, key=state.GEN_BEAMS)
+        beams = st.slider(t("Beams"), 2, 8, 4, disabled=not beam, key=GEN_BEAMS)
         repetition = st.slider(t("Repetition penalty"), 1.0, 2.0, 1.0, 0.05,
-                               key=state.GEN_REPETITION, help="1 = off; above 1 discourages "
+                               key=GEN_REPETITION, help="1 = off; above 1 discourages "
                                "tokens that are already in the text.")
         outputs = st.number_input(f"{t('Outputs')} (1–{MAX_RETURN_SEQUENCES})", 1,
                                   MAX_RETURN_SEQUENCES, 1, disabled=strategy == "greedy",
-                                  key=state.GEN_NUM_RETURN,
+                                  key=GEN_NUM_RETURN,
                                   help="Several texts from one prompt (sampling or beams).")
     return GenerationParams(max_new_tokens=int(max_new), do_sample=sampling,
                             temperature=float(temperature), top_k=int(top_k),

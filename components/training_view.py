@@ -14,13 +14,19 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from components import state
 from components.errors import show_error
 from components.i18n import t
 from lmlab.errors import LMLabError
 from lmlab.training_data import (MAX_UPLOAD_BYTES, REPETITIVE_CORPUS, bundled_corpora,
                                  decode_upload, load_corpus)
 from lmlab.viz.training import curves_figure
+
+# Widget and session keys of these controls (pages that share them import them from here).
+TRAIN_JOB = "train_job"  # the session's one training job: {"section": ..., "job": ..., ...}
+TRAIN_PASTE = "train_paste"
+TRAIN_UPLOAD = "train_upload"
+TRAIN_METRIC = "train_metric"
+
 
 CHUNK_SECONDS = 0.6  # training time between two redraws
 REPETITIVE = "__repetitive__"
@@ -41,7 +47,7 @@ class JobRecord:
 
 
 def current_job() -> JobRecord | None:
-    return st.session_state.get(state.TRAIN_JOB)
+    return st.session_state.get(TRAIN_JOB)
 
 
 def corpus_picker(key: str, label: str = "Corpus", default: str | None = None,
@@ -59,13 +65,13 @@ def corpus_picker(key: str, label: str = "Corpus", default: str | None = None,
     if choice == REPETITIVE:
         return "repetitive text", REPETITIVE_CORPUS
     if choice == PASTE:
-        text = st.text_area(t("Your text"), height=150, key=state.TRAIN_PASTE,
+        text = st.text_area(t("Your text"), height=150, key=TRAIN_PASTE,
                             placeholder="Paste at least a few paragraphs of plain text.")
         return "your text", text
     if choice == UPLOAD:
         upload = st.file_uploader(
             f"{t('Plain text file')} (UTF-8, up to {MAX_UPLOAD_BYTES / 1e6:g} MB)",
-            key=state.TRAIN_UPLOAD)
+            key=TRAIN_UPLOAD)
         if upload is None:
             return "your file", None
         try:
@@ -77,7 +83,7 @@ def corpus_picker(key: str, label: str = "Corpus", default: str | None = None,
 
 
 def show_curves(runs, baseline: float | None, total_steps: int | None, where=None) -> None:
-    metric = st.session_state.get(state.TRAIN_METRIC, "loss")
+    metric = st.session_state.get(TRAIN_METRIC, "loss")
     fig = curves_figure(runs, metric, baseline, total_steps)
     (where or st).plotly_chart(fig, key=f"train_curves_{next(_chart_ids)}")
 

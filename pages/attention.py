@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.attention_view import app_theme, bertviz_for, capture_for, input_key, show_bertviz
 from components.errors import show_error
 from components.i18n import t
@@ -17,6 +16,20 @@ from lmlab.viz.bertviz_html import supports_neuron_view
 from lmlab.errors import LMLabError
 from lmlab.viz.attention import (attention_heatmap, heads_grid, layer_head_map, rollout_bars,
                                  rollout_heatmap)
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+ATT_FAMILY = "att_family"
+ATT_TEXT = "att_text"
+ATT_CONTINUE = "att_continue_tokens"
+ATT_VIEW = "att_bertviz_view"
+ATT_THEME = "att_theme"
+ATT_FIRST_LAYER = "att_first_layer"
+ATT_LAYER = "att_layer"
+ATT_HEAD = "att_head"
+ATT_ROLLOUT_LAYER = "att_rollout_layer"
+ATT_ROLLOUT_TOKEN = "att_rollout_token"
+ATT_ROLLOUT_SKIP_FIRST = "att_rollout_skip_first"
+
 
 use_router()
 
@@ -41,17 +54,17 @@ st.title(f"🔍 {t('Attention')}")
 show_lesson("attention")
 
 family = st.radio(t("Model type"), list(FAMILIES), format_func=FAMILIES.get, horizontal=True,
-                  key=state.ATT_FAMILY)
+                  key=ATT_FAMILY)
 decoder = family == "decoder"
 loaded = model_picker("generate" if decoder else "embed", purpose="inspect")
 text = st.text_area(f"{t('Text')} (up to {MAX_TEXT_CHARS:,} characters; the first "
                     f"{MAX_TOKENS} tokens are shown)", value=DEFAULT_TEXT, height=90,
-                    key=state.ATT_TEXT)
+                    key=ATT_TEXT)
 continue_tokens = 0
 if decoder:
     continue_tokens = st.number_input(
         f"Let the model continue the text first: new tokens (0–{MAX_CONTINUATION}, greedy)",
-        min_value=0, max_value=MAX_CONTINUATION, value=0, step=4, key=state.ATT_CONTINUE)
+        min_value=0, max_value=MAX_CONTINUATION, value=0, step=4, key=ATT_CONTINUE)
 if loaded is None:
     st.stop()
 
@@ -83,16 +96,16 @@ tab_bertviz, tab_maps, tab_habits, tab_rollout = st.tabs(
 with tab_bertviz:
     views = ["head", "model"] + (["neuron"] if supports_neuron_view(capture) else [])
     col_view, col_theme, col_layer = st.columns([3, 1.4, 1.2])
-    keep_in_range(state.ATT_FIRST_LAYER, 0, capture.n_layers - 1)
-    if st.session_state.get(state.ATT_VIEW) not in views:
-        st.session_state[state.ATT_VIEW] = "head"
+    keep_in_range(ATT_FIRST_LAYER, 0, capture.n_layers - 1)
+    if st.session_state.get(ATT_VIEW) not in views:
+        st.session_state[ATT_VIEW] = "head"
     view = col_view.radio(t("View"), views, format_func=VIEWS.get, horizontal=True,
-                          help=VIEW_HELP, key=state.ATT_VIEW)
+                          help=VIEW_HELP, key=ATT_VIEW)
     theme_choice = col_theme.selectbox(t("Theme"), list(THEMES), format_func=THEMES.get,
-                                       key=state.ATT_THEME)
+                                       key=ATT_THEME)
     first_layer = col_layer.number_input(
         t("First layer"), min_value=0, max_value=capture.n_layers - 1, value=0,
-        disabled=view == "neuron", key=state.ATT_FIRST_LAYER,
+        disabled=view == "neuron", key=ATT_FIRST_LAYER,
         help="Long texts carry fewer layers per page; start further down to see the others.")
     if not supports_neuron_view(capture):
         st.caption(f"bertviz's neuron view knows BERT, RoBERTa and GPT-2 attention; "
@@ -106,11 +119,11 @@ with tab_bertviz:
         show_error(error)
 
 with tab_maps:
-    keep_in_range(state.ATT_LAYER, 0, capture.n_layers - 1)
-    keep_in_range(state.ATT_HEAD, 0, capture.n_heads - 1)
+    keep_in_range(ATT_LAYER, 0, capture.n_layers - 1)
+    keep_in_range(ATT_HEAD, 0, capture.n_heads - 1)
     col_layer, col_head = st.columns(2)
-    layer = col_layer.slider(t("Layer"), 0, capture.n_layers - 1, 0, key=state.ATT_LAYER)
-    head = col_head.slider(t("Head"), 0, capture.n_heads - 1, 0, key=state.ATT_HEAD)
+    layer = col_layer.slider(t("Layer"), 0, capture.n_layers - 1, 0, key=ATT_LAYER)
+    head = col_head.slider(t("Head"), 0, capture.n_heads - 1, 0, key=ATT_HEAD)
     st.plotly_chart(attention_heatmap(capture, layer, head), key="att_heatmap")
     st.plotly_chart(heads_grid(capture, layer), key="att_heads_grid")
 
@@ -137,16 +150,16 @@ with tab_habits:
 
 with tab_rollout:
     rollout = attention_rollout(capture.attentions)
-    keep_in_range(state.ATT_ROLLOUT_LAYER, 0, capture.n_layers - 1)
-    keep_in_range(state.ATT_ROLLOUT_TOKEN, 0, capture.n_tokens - 1)
+    keep_in_range(ATT_ROLLOUT_LAYER, 0, capture.n_layers - 1)
+    keep_in_range(ATT_ROLLOUT_TOKEN, 0, capture.n_tokens - 1)
     col_layer, col_token = st.columns(2)
     r_layer = col_layer.slider(t("Through layer"), 0, capture.n_layers - 1,
-                               capture.n_layers - 1, key=state.ATT_ROLLOUT_LAYER)
+                               capture.n_layers - 1, key=ATT_ROLLOUT_LAYER)
     positions = list(range(capture.n_tokens))
     position = col_token.selectbox(t("Token"), positions, index=len(positions) - 1,
                                    format_func=lambda i: f"#{i} {capture.tokens[i]}",
-                                   key=state.ATT_ROLLOUT_TOKEN)
-    if st.checkbox(t("Leave out the first token"), key=state.ATT_ROLLOUT_SKIP_FIRST,
+                                   key=ATT_ROLLOUT_TOKEN)
+    if st.checkbox(t("Leave out the first token"), key=ATT_ROLLOUT_SKIP_FIRST,
                    help="Most heads park their weight on the first token, so after many layers "
                         "the rollout points almost only there. Leave it out to see how the rest "
                         "is shared (the shares are renormalised over the other tokens)."):

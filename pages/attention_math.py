@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -19,6 +18,32 @@ from lmlab.positional import (MAX_POSITIONS_SHOWN, cosine_similarity_matrix, des
                               learned_positions, rotary_angles, rotary_scores,
                               sinusoidal_encoding)
 from lmlab.toy_attention import EMBEDDING_RANGE, FEATURES, compute_toy, default_toy
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+AM_FAMILY = "am_family"
+AM_TEXT = "am_text"
+AM_COMPUTE = "am_compute"
+AM_CAPTURE = "am_capture"  # {"model": id, "text": ..., "capture": Capture}
+AM_LAYER = "am_layer"
+AM_HEAD = "am_head"
+AM_QUERY = "am_query"
+AM_KEY = "am_key"
+AM_POS_N = "am_pos_positions"
+AM_POS_D = "am_pos_width"
+AM_ABL_TEXT = "am_ablation_text"
+AM_ABL_LAYER = "am_ablation_layer"
+AM_ABL_HEAD = "am_ablation_head"
+AM_ABL_RUN = "am_ablation_run"
+AM_ABL_RESULT = "am_ablation_result"
+AM_ABL_SWEEP = "am_ablation_sweep"
+AM_ABL_SWEEP_RESULT = "am_ablation_sweep_result"
+AM_TOY_CAUSAL = "am_toy_causal"
+AM_TOY_RESET = "am_toy_reset"
+
+
+def am_toy_key(token: int, feature: int) -> str:
+    return f"am_toy_{token}_{feature}"
+
 
 use_router()
 
@@ -46,17 +71,17 @@ def cell_section(loaded) -> None:
                 "**key token j** — and follow every step the model takes, on the q, k and v "
                 "vectors it really used (captured from inside the model).")
     text = st.text_area(f"{t('Text')} (up to {MAX_MATH_TOKENS} tokens)", DEFAULT_TEXT, height=80,
-                        key=state.AM_TEXT)
-    if st.button(t("Compute"), type="primary", key=state.AM_COMPUTE):
+                        key=AM_TEXT)
+    if st.button(t("Compute"), type="primary", key=AM_COMPUTE):
         try:
             with st.spinner("Running the model and capturing q, k, v…"):
                 capture = capture_text(loaded, text)
-            st.session_state[state.AM_CAPTURE] = {"model": loaded.spec.id, "capture": capture}
-            st.session_state[state.AM_QUERY] = capture.n_tokens - 1
-            st.session_state[state.AM_KEY] = max(0, capture.n_tokens - 2)
+            st.session_state[AM_CAPTURE] = {"model": loaded.spec.id, "capture": capture}
+            st.session_state[AM_QUERY] = capture.n_tokens - 1
+            st.session_state[AM_KEY] = max(0, capture.n_tokens - 2)
         except Exception as error:  # one sentence; the previous result stays on screen
             show_error(error)
-    stored = st.session_state.get(state.AM_CAPTURE)
+    stored = st.session_state.get(AM_CAPTURE)
     if not stored or stored["model"] != loaded.spec.id:
         st.info("Type a text and press **Compute** to capture the model's q, k and v.")
         return
@@ -66,13 +91,13 @@ def cell_section(loaded) -> None:
                f"heads · {first.n_kv_heads} key/value heads · d_k = {first.head_dim}")
     cols = st.columns(4)
     layer = cols[0].number_input(f"{t('Layer')} (0–{capture.n_layers - 1})", min_value=0, step=1,
-                                 key=state.AM_LAYER)
+                                 key=AM_LAYER)
     head = cols[1].number_input(f"{t('Head')} (0–{first.n_heads - 1})", min_value=0, step=1,
-                                key=state.AM_HEAD)
+                                key=AM_HEAD)
     query = cols[2].number_input(f"{t('Query token')} i (0–{capture.n_tokens - 1})", min_value=0,
-                                 step=1, key=state.AM_QUERY)
+                                 step=1, key=AM_QUERY)
     key = cols[3].number_input(f"{t('Key token')} j (0–{capture.n_tokens - 1})", min_value=0,
-                               step=1, key=state.AM_KEY)
+                               step=1, key=AM_KEY)
     try:
         cell = cell_math(capture, int(layer), int(head), int(query), int(key))
     except Exception as error:
@@ -168,8 +193,8 @@ def positional_section(loaded) -> None:
                 "original Transformer added a **sinusoidal position encoding** to each token "
                 "embedding.")
     cols = st.columns(2)
-    n = cols[0].slider(t("Positions"), 8, 128, 64, 8, key=state.AM_POS_N)
-    width = cols[1].slider(t("Encoding width"), 8, 256, 64, 8, key=state.AM_POS_D)
+    n = cols[0].slider(t("Positions"), 8, 128, 64, 8, key=AM_POS_N)
+    width = cols[1].slider(t("Encoding width"), 8, 256, 64, 8, key=AM_POS_D)
     st.latex(r"PE_{pos,2i} = \sin\!\left(\frac{pos}{10000^{2i/d}}\right),\quad "
              r"PE_{pos,2i+1} = \cos\!\left(\frac{pos}{10000^{2i/d}}\right)")
     try:
@@ -226,33 +251,33 @@ def ablation_section(loaded) -> None:
     layers = int(loaded.model.config.num_hidden_layers)
     text = st.text_area(f"{t('Text')} (2–{ABLATION_MAX_TOKENS} tokens)",
                         "The capital of France is Paris. The capital of Germany is",
-                        height=80, key=state.AM_ABL_TEXT)
+                        height=80, key=AM_ABL_TEXT)
     cols = st.columns(2)
     layer = cols[0].number_input(f"{t('Layer')} (0–{layers - 1})", min_value=0, step=1,
-                                 key=state.AM_ABL_LAYER)
+                                 key=AM_ABL_LAYER)
     choices = ["all"] + list(range(heads))
-    head = cols[1].selectbox(t("Head"), choices, key=state.AM_ABL_HEAD,
+    head = cols[1].selectbox(t("Head"), choices, key=AM_ABL_HEAD,
                              format_func=lambda h: "the whole layer" if h == "all" else f"head {h}")
     run, sweep = st.columns(2)
-    if run.button(t("Knock out"), type="primary", key=state.AM_ABL_RUN):
+    if run.button(t("Knock out"), type="primary", key=AM_ABL_RUN):
         try:
             with st.spinner("Running the model with and without it…"):
                 result = run_ablation(loaded, text, Ablation(int(layer), None if head == "all"
                                                              else int(head)))
-            st.session_state[state.AM_ABL_RESULT] = {"model": loaded.spec.id, "result": result}
+            st.session_state[AM_ABL_RESULT] = {"model": loaded.spec.id, "result": result}
         except Exception as error:
             show_error(error)
-    if sweep.button(t("Try every head of this layer"), key=state.AM_ABL_SWEEP):
+    if sweep.button(t("Try every head of this layer"), key=AM_ABL_SWEEP):
         try:
             bar = st.progress(0.0, text="Removing one head at a time…")
             base, without = head_sweep(loaded, text, int(layer), progress=bar.progress)
             bar.empty()
-            st.session_state[state.AM_ABL_SWEEP_RESULT] = {
+            st.session_state[AM_ABL_SWEEP_RESULT] = {
                 "model": loaded.spec.id, "layer": int(layer), "base": base, "without": without}
         except Exception as error:
             show_error(error)
 
-    stored = st.session_state.get(state.AM_ABL_RESULT)
+    stored = st.session_state.get(AM_ABL_RESULT)
     if stored and stored["model"] == loaded.spec.id:
         result = stored["result"]
         st.markdown(f"**Without {result.ablation.describe()}** ({result.n_tokens} tokens):")
@@ -269,7 +294,7 @@ def ablation_section(loaded) -> None:
         with right:
             table(pd.DataFrame({"token": result.top_tokens, "P full": result.base_probs,
                                 "P ablated": result.ablated_probs}), "ablation", "am_csv_ablation")
-    sweep_result = st.session_state.get(state.AM_ABL_SWEEP_RESULT)
+    sweep_result = st.session_state.get(AM_ABL_SWEEP_RESULT)
     if sweep_result and sweep_result["model"] == loaded.spec.id:
         st.plotly_chart(viz_math.head_sweep_figure(sweep_result["base"], sweep_result["without"],
                                                    sweep_result["layer"]), key="am_fig_sweep")
@@ -282,7 +307,7 @@ def reset_toy() -> None:
     toy = default_toy()
     for i in range(len(toy.tokens)):
         for f in range(len(FEATURES)):
-            st.session_state[state.am_toy_key(i, f)] = float(toy.embeddings[i, f])
+            st.session_state[am_toy_key(i, f)] = float(toy.embeddings[i, f])
 
 
 def toy_section() -> None:
@@ -292,8 +317,8 @@ def toy_section() -> None:
                 "the attention weights stay a probability distribution.")
     example = default_toy()
     top = st.columns([1, 1, 3])
-    causal = top[0].toggle(t("Causal mask"), key=state.AM_TOY_CAUSAL)
-    top[1].button(t("Reset"), on_click=reset_toy, key=state.AM_TOY_RESET)
+    causal = top[0].toggle(t("Causal mask"), key=AM_TOY_CAUSAL)
+    top[1].button(t("Reset"), on_click=reset_toy, key=AM_TOY_RESET)
     low, high = EMBEDDING_RANGE
     cols = st.columns(len(example.tokens))
     for i, (col, token) in enumerate(zip(cols, example.tokens)):
@@ -301,7 +326,7 @@ def toy_section() -> None:
             st.markdown(f"**{token}**")
             vector = []
             for f, feature in enumerate(FEATURES):
-                key = state.am_toy_key(i, f)
+                key = am_toy_key(i, f)
                 st.session_state.setdefault(key, float(example.embeddings[i, f]))
                 vector.append(st.slider(feature, low, high, step=0.1, key=key))
         example = example.with_embedding(i, vector)
@@ -341,7 +366,7 @@ def toy_section() -> None:
 st.title(f"🧮 {t('Attention math')}")
 show_lesson("attention_math")
 family = st.radio(t("Model family"), list(FAMILIES), format_func=FAMILIES.get, horizontal=True,
-                  key=state.AM_FAMILY)
+                  key=AM_FAMILY)
 loaded = model_picker(family, purpose="inspect")
 tabs = st.tabs([t("Cell math"), t("Positional encoding"), t("Ablation"), t("Toy example")])
 if loaded is not None:

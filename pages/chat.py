@@ -3,7 +3,6 @@
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.controls import busy_notice, stream_into_page
 from components.errors import show_error
 from components.i18n import t
@@ -15,40 +14,53 @@ from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHA
 from lmlab.errors import LMLabError
 from lmlab.generation import GenerationParams, normalize_params
 
+# This page's widget and session keys (keys shared between pages live in components.state).
+CHAT_HISTORY = "chat_history"
+CHAT_SYSTEM = "chat_system_prompt"
+CHAT_INPUT = "chat_input"
+CHAT_PENDING = "chat_pending_reply"
+CHAT_STOP = "chat_stop"
+CHAT_REGENERATE = "chat_regenerate"
+CHAT_CLEAR = "chat_clear"
+CHAT_NOTICE = "chat_notice"
+CHAT_MAX_NEW_TOKENS = "chat_max_new_tokens"
+CHAT_TEMPERATURE = "chat_temperature"
+
+
 use_router()
 
 st.title(f"💬 {t('Chat')}")
 show_lesson("chat")
 
 # st.session_state is per browser session: no user ever sees another's conversation.
-history: list[dict] = st.session_state.setdefault(state.CHAT_HISTORY, [])
+history: list[dict] = st.session_state.setdefault(CHAT_HISTORY, [])
 
 # A reply that was streaming when the last run ended early (Stop, or a click
 # elsewhere): keep what had arrived, marked as stopped.
-pending = st.session_state.pop(state.CHAT_PENDING, None)
+pending = st.session_state.pop(CHAT_PENDING, None)
 if pending is not None:
     history.append({"role": "assistant", "content": pending["text"], "stopped": True})
 
 
 def clear_history() -> None:
     history.clear()
-    st.session_state.pop(state.CHAT_NOTICE, None)
+    st.session_state.pop(CHAT_NOTICE, None)
 
 
 def regenerate() -> None:
     if history and history[-1]["role"] == "assistant":
         history.pop()
-    st.session_state[state.CHAT_REGENERATE + "_wanted"] = True
+    st.session_state[CHAT_REGENERATE + "_wanted"] = True
 
 
 loaded = model_picker("generate")
 with st.expander(f"⚙️ {t('System prompt')} & settings", expanded=False):
     system_prompt = st.text_area(f"{t('System prompt')} (up to {MAX_SYSTEM_CHARS:,} characters)",
-                                 value=DEFAULT_SYSTEM_PROMPT, key=state.CHAT_SYSTEM, height=80,
+                                 value=DEFAULT_SYSTEM_PROMPT, key=CHAT_SYSTEM, height=80,
                                  help="Instructions the model reads before the conversation.")
     col1, col2 = st.columns(2)
-    max_new = col1.slider(t("Max new tokens"), 16, 512, 256, 16, key=state.CHAT_MAX_NEW_TOKENS)
-    temperature = col2.slider(t("Temperature"), 0.0, 1.5, 0.3, 0.05, key=state.CHAT_TEMPERATURE,
+    max_new = col1.slider(t("Max new tokens"), 16, 512, 256, 16, key=CHAT_MAX_NEW_TOKENS)
+    temperature = col2.slider(t("Temperature"), 0.0, 1.5, 0.3, 0.05, key=CHAT_TEMPERATURE,
                               help="0 = greedy: the same reply every time.")
 
 chat_ready = loaded is not None and has_chat_template(loaded)
@@ -61,19 +73,19 @@ for message in history:
         if message.get("stopped"):
             st.caption("⏹ Stopped: this reply is what had arrived.")
 
-if st.session_state.get(state.CHAT_NOTICE):
-    st.info(st.session_state[state.CHAT_NOTICE])
+if st.session_state.get(CHAT_NOTICE):
+    st.info(st.session_state[CHAT_NOTICE])
 
 col1, col2, _ = st.columns([1, 1, 4])
 # Always enabled: a reply that finishes in this run must not leave them greyed out.
-col1.button(f"🔄 {t('Regenerate')}", on_click=regenerate, key=state.CHAT_REGENERATE,
+col1.button(f"🔄 {t('Regenerate')}", on_click=regenerate, key=CHAT_REGENERATE,
             disabled=not chat_ready, help="A new reply to your last message.")
-col2.button(f"🗑 {t('Clear')}", on_click=clear_history, key=state.CHAT_CLEAR,
+col2.button(f"🗑 {t('Clear')}", on_click=clear_history, key=CHAT_CLEAR,
             help="Start a new conversation.")
 
 message = st.chat_input(f"{t('Message')} (up to {MAX_MESSAGE_CHARS:,} characters)",
-                        key=state.CHAT_INPUT, disabled=not chat_ready)
-wants_reply = st.session_state.pop(state.CHAT_REGENERATE + "_wanted", False)
+                        key=CHAT_INPUT, disabled=not chat_ready)
+wants_reply = st.session_state.pop(CHAT_REGENERATE + "_wanted", False)
 if message is not None:
     try:
         history.append({"role": "user", "content": check_message(message)})
@@ -92,25 +104,25 @@ if wants_reply and chat_ready and history and history[-1]["role"] == "user":
     try:
         prompt = build_chat_prompt(loaded, system_prompt, history, params.max_new_tokens)
         if prompt.note:
-            st.session_state[state.CHAT_NOTICE] = prompt.note
+            st.session_state[CHAT_NOTICE] = prompt.note
             st.info(prompt.note)
         else:
-            st.session_state.pop(state.CHAT_NOTICE, None)
+            st.session_state.pop(CHAT_NOTICE, None)
         with st.chat_message("assistant"):
             on_wait = busy_notice()
             stop_slot = st.empty()
-            stop_slot.button(f"⏹ {t('Stop')}", key=state.CHAT_STOP,
+            stop_slot.button(f"⏹ {t('Stop')}", key=CHAT_STOP,
                              help="Stops the reply; what has arrived is kept.")
             reply = {"text": ""}
-            st.session_state[state.CHAT_PENDING] = reply
+            st.session_state[CHAT_PENDING] = reply
             stream_into_page(chat_stream(loaded, prompt, params, on_wait=on_wait), reply)
             stop_slot.empty()
             on_wait.clear()
-        st.session_state.pop(state.CHAT_PENDING, None)
+        st.session_state.pop(CHAT_PENDING, None)
         history.append({"role": "assistant", "content": reply["text"]})
     except LMLabError as error:
-        st.session_state.pop(state.CHAT_PENDING, None)
+        st.session_state.pop(CHAT_PENDING, None)
         show_error(error)
     except Exception as error:  # never a traceback in the UI
-        st.session_state.pop(state.CHAT_PENDING, None)
+        st.session_state.pop(CHAT_PENDING, None)
         show_error(error)

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -15,15 +14,28 @@ from lmlab.errors import LMLabError
 from lmlab.glove import nearest
 from lmlab.viz.embeddings import projection_scatter, similarity_heatmap
 
+# This page's widget and session keys (keys shared between pages live in components.state).
+EMB_SOURCE = "emb_source"
+EMB_PRESET = "emb_preset"
+EMB_ITEMS = "emb_items"
+EMB_METHOD = "emb_method"
+EMB_DIMS = "emb_dims"
+EMB_LAYER = "emb_layer"
+EMB_CHART = "emb_chart"
+EMB_FOCUS = "emb_focus"
+EMB_LAST_CLICK = "emb_last_click"
+EMB_CACHE = "emb_cache"  # last embeddings and projection of this session
+
+
 use_router()
 
 CUSTOM = "Custom (edit the list)"
 
 
 def _load_preset() -> None:
-    name = st.session_state[state.EMB_PRESET]
+    name = st.session_state[EMB_PRESET]
     if name in emb.PRESETS:
-        st.session_state[state.EMB_ITEMS] = emb.preset_text(name)
+        st.session_state[EMB_ITEMS] = emb.preset_text(name)
 
 
 def _model_for(source: str):
@@ -36,7 +48,7 @@ def _model_for(source: str):
 
 def _memo(key: tuple, compute):
     """Keep the last result per kind in the session: reruns (clicks) recompute nothing."""
-    cache = st.session_state.setdefault(state.EMB_CACHE, {})
+    cache = st.session_state.setdefault(EMB_CACHE, {})
     kind = key[0]
     if cache.get(kind, (None, None))[0] != key:
         cache[kind] = (key, compute())
@@ -46,21 +58,21 @@ def _memo(key: tuple, compute):
 st.title(f"🧭 {t('Embedding projector')}")
 show_lesson("embeddings")
 
-if state.EMB_ITEMS not in st.session_state:
-    st.session_state[state.EMB_PRESET] = "Royalty"
-    st.session_state[state.EMB_ITEMS] = emb.preset_text("Royalty")
+if EMB_ITEMS not in st.session_state:
+    st.session_state[EMB_PRESET] = "Royalty"
+    st.session_state[EMB_ITEMS] = emb.preset_text("Royalty")
 
 left, right = st.columns([1, 2])
 with left:
     source = st.radio(t("Vectors from"), list(emb.SOURCES), format_func=emb.SOURCES.get,
-                      key=state.EMB_SOURCE)
-    st.selectbox(t("Preset"), [*emb.PRESETS, CUSTOM], key=state.EMB_PRESET,
+                      key=EMB_SOURCE)
+    st.selectbox(t("Preset"), [*emb.PRESETS, CUSTOM], key=EMB_PRESET,
                  on_change=_load_preset)
     text = st.text_area(f"{t('Words or sentences')} (one per line, up to {emb.MAX_ITEMS}; "
-                        "“item | group” colours groups)", height=260, key=state.EMB_ITEMS)
+                        "“item | group” colours groups)", height=260, key=EMB_ITEMS)
     method = st.radio(t("Projection"), list(emb.METHODS), format_func=emb.METHODS.get,
-                      horizontal=True, key=state.EMB_METHOD)
-    dims = st.radio(t("Dimensions"), [2, 3], horizontal=True, key=state.EMB_DIMS,
+                      horizontal=True, key=EMB_METHOD)
+    dims = st.radio(t("Dimensions"), [2, 3], horizontal=True, key=EMB_DIMS,
                     format_func=lambda d: f"{d}D")
 
 loaded = _model_for(source)
@@ -69,7 +81,7 @@ if loaded is not None and source == "lm-hidden":
     layers = emb.layer_count(loaded)
     with left:
         layer = st.slider(f"{t('Layer')} (0 = embeddings, {layers} = last)", 0, layers,
-                          min(layers, max(1, layers // 2)), key=state.EMB_LAYER)
+                          min(layers, max(1, layers // 2)), key=EMB_LAYER)
 
 result = None
 if loaded is not None:
@@ -101,20 +113,20 @@ if result is not None:
         title = (f"{emb.SOURCES[source]}{layer_note} · {emb.METHODS[method]} · "
                  f"{len(labels)} points, {vectors.vectors.shape[1]} dimensions → {dims}")
         fig = projection_scatter(coords, labels, vectors.groups, title, vectors.details)
-        event = st.plotly_chart(fig, key=state.EMB_CHART, on_select="rerun" if dims == 2 else "ignore",
+        event = st.plotly_chart(fig, key=EMB_CHART, on_select="rerun" if dims == 2 else "ignore",
                                 selection_mode="points", width="stretch")
         points = (event or {}).get("selection", {}).get("points", []) if dims == 2 else []
         if points and "customdata" in points[0]:
             clicked = int(points[0]["customdata"])
-            if st.session_state.get(state.EMB_LAST_CLICK) != (labels, clicked):
-                st.session_state[state.EMB_LAST_CLICK] = (labels, clicked)
-                st.session_state[state.EMB_FOCUS] = labels[clicked]
+            if st.session_state.get(EMB_LAST_CLICK) != (labels, clicked):
+                st.session_state[EMB_LAST_CLICK] = (labels, clicked)
+                st.session_state[EMB_FOCUS] = labels[clicked]
         st.caption("Click a point (2D) or pick an item below to list its nearest neighbours. "
                    "Distances in a 2D map are only a hint: the neighbours below are measured "
                    f"in all {vectors.vectors.shape[1]} dimensions.")
-        if st.session_state.get(state.EMB_FOCUS) not in labels:
-            st.session_state[state.EMB_FOCUS] = labels[0]
-        focus = st.selectbox(t("Nearest neighbours of"), labels, key=state.EMB_FOCUS)
+        if st.session_state.get(EMB_FOCUS) not in labels:
+            st.session_state[EMB_FOCUS] = labels[0]
+        focus = st.selectbox(t("Nearest neighbours of"), labels, key=EMB_FOCUS)
         near = emb.nearest_in_set(vectors.vectors, labels, labels.index(focus), k=8)
         cols = st.columns(2)
         cols[0].dataframe(pd.DataFrame(near, columns=["in this set", "cosine"]),

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
+from components.controls import GEN_SEED
+from components.controls import GEN_MAX_NEW_TOKENS
 from components.controls import busy_notice, decoding_controls, stream_into_page
 from components.errors import show_error
 from components.i18n import t
@@ -17,6 +18,17 @@ from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_PROMPT_CHARS, STRATEGY_P
                               generate_stream, normalize_params)
 from lmlab.probability import score_continuation
 
+# This page's widget and session keys (keys shared between pages live in components.state).
+GEN_PROMPT = "gen_prompt"
+GEN_OUTPUT = "gen_output"
+GEN_RUN = "gen_run"
+GEN_MODE = "gen_mode"
+GEN_COLOUR = "gen_colour_tokens"
+GEN_COMPARE = "gen_compare_strategies"
+GEN_COMPARE_RUN = "gen_compare_run"
+GEN_COMPARE_OUTPUT = "gen_compare_output"
+
+
 use_router()
 
 CHIPS_HELP = ("Each generated token is coloured by the probability the model gave it "
@@ -29,9 +41,9 @@ show_lesson("generate")
 loaded = model_picker("generate")
 prompt = st.text_area(f"{t('Prompt')} (up to {MAX_PROMPT_CHARS:,} characters)",
                       value="Once upon a time, in a small village by the sea,",
-                      height=120, key=state.GEN_PROMPT)
+                      height=120, key=GEN_PROMPT)
 mode = st.radio(t("Mode"), list(MODES), format_func=lambda m: t(MODES[m]), horizontal=True,
-                key=state.GEN_MODE, label_visibility="collapsed")
+                key=GEN_MODE, label_visibility="collapsed")
 
 
 def show_outputs(output: dict) -> None:
@@ -59,7 +71,7 @@ def run_one(params, colour: bool) -> None:
     on_wait = busy_notice()
     output = {"prompt": prompt, "text": "", "model": loaded.spec.name, "colour": colour,
               "strategy": params.strategy_label, "outputs": []}
-    st.session_state[state.GEN_OUTPUT] = output
+    st.session_state[GEN_OUTPUT] = output
     if params.streamable:
         new_ids: list[int] = []
 
@@ -107,32 +119,32 @@ def show_comparison(results: list, prompt_text: str) -> None:
 
 if mode == "one":
     params = decoding_controls()
-    colour = st.toggle(t("Colour tokens by probability"), value=True, key=state.GEN_COLOUR)
+    colour = st.toggle(t("Colour tokens by probability"), value=True, key=GEN_COLOUR)
     go, stop = st.columns([1, 1])
-    run = go.button(t("Generate"), type="primary", disabled=loaded is None, key=state.GEN_RUN)
+    run = go.button(t("Generate"), type="primary", disabled=loaded is None, key=GEN_RUN)
     stop.button(t("Stop"), help="Stops the stream; the text so far is kept.")
     if run and loaded is not None:
         try:
             run_one(params, colour)
         except LMLabError as error:
-            st.session_state.pop(state.GEN_OUTPUT, None)
+            st.session_state.pop(GEN_OUTPUT, None)
             show_error(error)
         except Exception as error:  # never a traceback in the UI
             show_error(error)
-    elif st.session_state.get(state.GEN_OUTPUT):
-        show_outputs(st.session_state[state.GEN_OUTPUT])
+    elif st.session_state.get(GEN_OUTPUT):
+        show_outputs(st.session_state[GEN_OUTPUT])
 else:
     st.caption("Every strategy gets the same prompt, the same seed and the same number of new "
                "tokens, so the differences come from the decoding alone.")
     chosen = st.multiselect(t("Strategies"), list(STRATEGY_PRESETS),
                             default=["Greedy", "Sampling, temperature 0.7",
                                      "Sampling, temperature 1.5", "Beam search, 4 beams"],
-                            key=state.GEN_COMPARE)
+                            key=GEN_COMPARE)
     col1, col2 = st.columns(2)
     max_new = col1.number_input(f"{t('Max new tokens')} (1–{MAX_NEW_TOKENS_LIMIT})", 1,
-                                MAX_NEW_TOKENS_LIMIT, 40, step=8, key=state.GEN_MAX_NEW_TOKENS)
-    seed = col2.number_input(t("Seed"), 0, 2**31 - 1, 0, key=state.GEN_SEED)
-    if st.button(t("Run all"), type="primary", disabled=loaded is None, key=state.GEN_COMPARE_RUN):
+                                MAX_NEW_TOKENS_LIMIT, 40, step=8, key=GEN_MAX_NEW_TOKENS)
+    seed = col2.number_input(t("Seed"), 0, 2**31 - 1, 0, key=GEN_SEED)
+    if st.button(t("Run all"), type="primary", disabled=loaded is None, key=GEN_COMPARE_RUN):
         progress = st.progress(0.0)
         on_wait = busy_notice()
 
@@ -143,12 +155,12 @@ else:
             results = compare_strategies(loaded, prompt, {k: STRATEGY_PRESETS[k] for k in chosen},
                                          int(max_new), int(seed), on_wait=on_wait,
                                          on_progress=on_progress)
-            st.session_state[state.GEN_COMPARE_OUTPUT] = {"prompt": prompt, "results": results}
+            st.session_state[GEN_COMPARE_OUTPUT] = {"prompt": prompt, "results": results}
         except Exception as error:  # one sentence, never a traceback
             show_error(error)
         finally:
             progress.empty()
             on_wait.clear()
-    saved = st.session_state.get(state.GEN_COMPARE_OUTPUT)
+    saved = st.session_state.get(GEN_COMPARE_OUTPUT)
     if saved:
         show_comparison(saved["results"], saved["prompt"])

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -16,6 +15,30 @@ from lmlab.embeddings import project
 from lmlab.errors import LMLabError
 from lmlab.viz.embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
                                   projection_scatter, vector_bars, weighting_curve)
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+GLOVE_EXAMPLE = "glove_example"
+GLOVE_EXPR = "glove_expr"
+GLOVE_TOPK = "glove_topk"
+GLOVE_NEIGHBOUR_WORD = "glove_neighbour_word"
+GLOVE_SIM_A = "glove_sim_a"
+GLOVE_SIM_B = "glove_sim_b"
+GLOVE_CORPUS = "glove_corpus"
+GLOVE_CORPUS_TEXT = "glove_corpus_text"
+GLOVE_WINDOW = "glove_window"
+GLOVE_DISTANCE = "glove_distance"
+GLOVE_VOCAB = "glove_vocab"
+GLOVE_SHOW_WORDS = "glove_show_words"
+GLOVE_XMAX = "glove_xmax"
+GLOVE_ALPHA = "glove_alpha"
+GLOVE_DIM = "glove_dim"
+GLOVE_EPOCHS = "glove_epochs"
+GLOVE_OPTIMIZER = "glove_optimizer"
+GLOVE_LR = "glove_lr"
+GLOVE_TRAIN = "glove_train"
+GLOVE_TRAINED = "glove_trained"  # the last training result of this session
+GLOVE_PROBE = "glove_probe"
+
 
 use_router()
 
@@ -32,7 +55,7 @@ TYPE_OWN = "Type your own text"
 
 
 def _set_example() -> None:
-    st.session_state[state.GLOVE_EXPR] = st.session_state[state.GLOVE_EXAMPLE]
+    st.session_state[GLOVE_EXPR] = st.session_state[GLOVE_EXAMPLE]
 
 
 def calculator(vectors) -> None:
@@ -40,13 +63,13 @@ def calculator(vectors) -> None:
                 "expression of words joined by + and − (a number before a word weighs it). "
                 "The answers are the words whose vectors point closest to the result "
                 "(cosine similarity); the words you typed are left out.")
-    st.session_state.setdefault(state.GLOVE_EXPR, "king - man + woman")
+    st.session_state.setdefault(GLOVE_EXPR, "king - man + woman")
     col1, col2, col3 = st.columns([3, 2, 1])
-    col2.selectbox(t("Examples"), list(EXAMPLES), key=state.GLOVE_EXAMPLE,
+    col2.selectbox(t("Examples"), list(EXAMPLES), key=GLOVE_EXAMPLE,
                    format_func=lambda e: f"{e}  ({EXAMPLES[e]})", on_change=_set_example)
-    expression = col1.text_input(t("Expression"), key=state.GLOVE_EXPR,
+    expression = col1.text_input(t("Expression"), key=GLOVE_EXPR,
                                  max_chars=glove.MAX_EXPRESSION_CHARS)
-    k = col3.number_input(t("Answers"), 1, glove.MAX_TOP_K, 10, key=state.GLOVE_TOPK)
+    k = col3.number_input(t("Answers"), 1, glove.MAX_TOP_K, 10, key=GLOVE_TOPK)
     try:
         answers = glove.evaluate(vectors, expression, int(k))
         terms = glove.parse_expression(expression)
@@ -67,7 +90,7 @@ def calculator(vectors) -> None:
 
     st.subheader(t("Nearest neighbours"))
     n1, n2 = st.columns([1, 2])
-    word = n1.text_input(t("Word"), "frog", key=state.GLOVE_NEIGHBOUR_WORD, max_chars=60)
+    word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60)
     try:
         near = glove.nearest(vectors, word, 10)
         n2.plotly_chart(neighbour_bars([n.word for n in near], [n.cosine for n in near],
@@ -79,8 +102,8 @@ def calculator(vectors) -> None:
 
     st.subheader(t("Similarity of two words"))
     s1, s2, s3 = st.columns(3)
-    a = s1.text_input(t("First word"), "cat", key=state.GLOVE_SIM_A, max_chars=60)
-    b = s2.text_input(t("Second word"), "dog", key=state.GLOVE_SIM_B, max_chars=60)
+    a = s1.text_input(t("First word"), "cat", key=GLOVE_SIM_A, max_chars=60)
+    b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, max_chars=60)
     try:
         s3.metric("cosine similarity", f"{glove.similarity(vectors, a, b):.3f}")
     except LMLabError as error:
@@ -90,11 +113,11 @@ def calculator(vectors) -> None:
 
 def _corpus_text() -> tuple[str, str]:
     corpora = glove.sample_corpora()
-    choice = st.radio(t("Corpus"), [*corpora, TYPE_OWN], key=state.GLOVE_CORPUS, horizontal=True)
+    choice = st.radio(t("Corpus"), [*corpora, TYPE_OWN], key=GLOVE_CORPUS, horizontal=True)
     if choice == TYPE_OWN:
         text = st.text_area(f"{t('Your corpus')} (up to {glove.MAX_CORPUS_CHARS:,} characters; "
                             "a window never crosses a line break)", height=160,
-                            key=state.GLOVE_CORPUS_TEXT,
+                            key=GLOVE_CORPUS_TEXT,
                             value="the cat sat on the mat\nthe dog sat on the rug\n")
         return choice, text
     return choice, corpora[choice].read_text(encoding="utf-8")
@@ -116,10 +139,10 @@ def _counts(text: str, window: int, weighted: bool, vocab_cap: int):
 def from_scratch() -> None:
     name, text = _corpus_text()
     c1, c2, c3 = st.columns(3)
-    window = c1.slider(t("Window (words each side)"), 1, 10, 5, key=state.GLOVE_WINDOW)
-    weighted = c2.checkbox(t("Weight by 1 / distance"), True, key=state.GLOVE_DISTANCE)
+    window = c1.slider(t("Window (words each side)"), 1, 10, 5, key=GLOVE_WINDOW)
+    weighted = c2.checkbox(t("Weight by 1 / distance"), True, key=GLOVE_DISTANCE)
     vocab_cap = c3.slider(t("Vocabulary: most frequent words kept"), 20, glove.MAX_TRAIN_VOCAB,
-                          1000, 20, key=state.GLOVE_VOCAB)
+                          1000, 20, key=GLOVE_VOCAB)
     try:
         lines, vocab, X = _counts(text, window, weighted, vocab_cap)
     except LMLabError as error:
@@ -132,7 +155,7 @@ def from_scratch() -> None:
         st.info(f"{vocab.dropped:,} rarer words are left out of the vocabulary (cap: {vocab_cap:,}); "
                 "they still take up room in the window.")
     show = st.slider(t("Words in the heatmap (most frequent first)"), 5, min(40, len(vocab)),
-                     min(20, len(vocab)), key=state.GLOVE_SHOW_WORDS)
+                     min(20, len(vocab)), key=GLOVE_SHOW_WORDS)
     st.plotly_chart(cooccurrence_heatmap(X, vocab.words[:show],
                                          f"X: how often each word appears near each other word "
                                          f"(window {window}{', 1/distance' if weighted else ''})"),
@@ -141,16 +164,16 @@ def from_scratch() -> None:
     st.subheader(t("Weighting and training"))
     w1, w2 = st.columns([1, 2])
     with w1:
-        x_max = st.number_input("x_max", 1.0, 1000.0, 10.0, 1.0, key=state.GLOVE_XMAX)
-        alpha = st.slider("alpha", 0.05, 1.5, 0.75, 0.05, key=state.GLOVE_ALPHA)
-        dim = st.slider(t("Vector size"), 2, 100, 10, key=state.GLOVE_DIM)
-        epochs = st.slider(t("Epochs"), 1, 500, 50, key=state.GLOVE_EPOCHS)
+        x_max = st.number_input("x_max", 1.0, 1000.0, 10.0, 1.0, key=GLOVE_XMAX)
+        alpha = st.slider("alpha", 0.05, 1.5, 0.75, 0.05, key=GLOVE_ALPHA)
+        dim = st.slider(t("Vector size"), 2, 100, 10, key=GLOVE_DIM)
+        epochs = st.slider(t("Epochs"), 1, 500, 50, key=GLOVE_EPOCHS)
         optimizer = st.radio(t("Optimizer"), ["adagrad", "adam"], horizontal=True,
                              format_func={"adagrad": "AdaGrad", "adam": "Adam"}.get,
-                             key=state.GLOVE_OPTIMIZER)
+                             key=GLOVE_OPTIMIZER)
         lr = st.number_input(t("Learning rate"), 0.001, 1.0, 0.1 if optimizer == "adagrad" else 0.03,
-                             0.01, format="%.3f", key=state.GLOVE_LR)
-        run = st.button(t("Train GloVe"), type="primary", key=state.GLOVE_TRAIN)
+                             0.01, format="%.3f", key=GLOVE_LR)
+        run = st.button(t("Train GloVe"), type="primary", key=GLOVE_TRAIN)
     w2.plotly_chart(weighting_curve(x_max, alpha, max(2 * x_max, float(X.max()))), width="stretch",
                   key="glove_weighting_chart")
 
@@ -177,9 +200,9 @@ def from_scratch() -> None:
             return
         chart.empty()
         bar.empty()
-        st.session_state[state.GLOVE_TRAINED] = {"corpus": name, "result": result}
+        st.session_state[GLOVE_TRAINED] = {"corpus": name, "result": result}
 
-    trained = st.session_state.get(state.GLOVE_TRAINED)
+    trained = st.session_state.get(GLOVE_TRAINED)
     if trained and trained["result"].words == vocab.words:
         _show_trained(trained["corpus"], trained["result"])
     elif trained:
@@ -201,10 +224,10 @@ def _show_trained(name: str, result: glove.GloveResult) -> None:
                                                   f"The {len(top)} most frequent words (PCA)"),
                                width="stretch", key="glove_trained_map")
         choices = result.words[:300]
-        if st.session_state.get(state.GLOVE_PROBE) not in choices:
-            st.session_state[state.GLOVE_PROBE] = "apple" if "apple" in choices else choices[0]
+        if st.session_state.get(GLOVE_PROBE) not in choices:
+            st.session_state[GLOVE_PROBE] = "apple" if "apple" in choices else choices[0]
         probe = st.selectbox(t("Nearest neighbours in the trained vectors"), choices,
-                             key=state.GLOVE_PROBE)
+                             key=GLOVE_PROBE)
         near = glove.small_neighbours(result.vectors, result.words, probe, 8)
         st.dataframe(pd.DataFrame([(n.word, round(n.cosine, 3)) for n in near],
                                   columns=["word", "cosine"]), hide_index=True)

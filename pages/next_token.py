@@ -5,7 +5,6 @@ from functools import partial
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.controls import busy_notice
 from components.errors import show_error
 from components.i18n import t
@@ -14,6 +13,15 @@ from components.sidebar import model_picker
 from lmlab.errors import LMLabError
 from lmlab.probability import prompt_next_logits, top_next_tokens
 from lmlab.viz.tokens import next_token_bar, visible_token
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+NEXT_PROMPT = "next_prompt"
+NEXT_TEMPERATURE = "next_temperature"
+NEXT_TOP_K = "next_top_k"
+NEXT_CHART = "next_chart"
+NEXT_LOGITS = "next_logits_cache"
+NEXT_BACK = "next_back"
+
 
 use_router()
 
@@ -27,9 +35,9 @@ steps: list[str] = st.session_state.setdefault(STEPS, [])
 
 def append_token(text: str) -> None:
     """Runs before the script: the prompt widget can still be changed."""
-    current = st.session_state.get(state.NEXT_PROMPT, "")
+    current = st.session_state.get(NEXT_PROMPT, "")
     steps.append(current)
-    st.session_state[state.NEXT_PROMPT] = current + text
+    st.session_state[NEXT_PROMPT] = current + text
 
 
 def on_chart_select(chart_key: str, texts_by_id: dict[int, str]) -> None:
@@ -44,26 +52,26 @@ def on_chart_select(chart_key: str, texts_by_id: dict[int, str]) -> None:
 
 def go_back() -> None:
     if steps:
-        st.session_state[state.NEXT_PROMPT] = steps.pop()
+        st.session_state[NEXT_PROMPT] = steps.pop()
 
 
 prompt = st.text_area(t("Prompt"), value="The capital of France is", height=90,
-                      key=state.NEXT_PROMPT)
+                      key=NEXT_PROMPT)
 col1, col2 = st.columns(2)
-temperature = col1.slider(t("Temperature"), 0.0, 3.0, 1.0, 0.05, key=state.NEXT_TEMPERATURE,
+temperature = col1.slider(t("Temperature"), 0.0, 3.0, 1.0, 0.05, key=NEXT_TEMPERATURE,
                           help="softmax(logits / T): below 1 sharpens, above 1 flattens; 0 = greedy.")
-top_k = col2.slider("Top-k shown", 3, 30, 10, key=state.NEXT_TOP_K)
+top_k = col2.slider("Top-k shown", 3, 30, 10, key=NEXT_TOP_K)
 
 if loaded is not None:
     try:
         # One forward pass per prompt; moving the temperature slider only reshapes the softmax.
-        cache = st.session_state.get(state.NEXT_LOGITS)
+        cache = st.session_state.get(NEXT_LOGITS)
         cache_key = (loaded.spec.id, prompt)
         if not cache or cache["key"] != cache_key:
             on_wait = busy_notice()
             cache = {"key": cache_key, "logits": prompt_next_logits(loaded, prompt, on_wait)}
             on_wait.clear()
-            st.session_state[state.NEXT_LOGITS] = cache
+            st.session_state[NEXT_LOGITS] = cache
         view = top_next_tokens(loaded, cache["logits"], temperature, top_k)
         if temperature == 0:
             st.info("Temperature 0 puts all probability on the most likely token: this is greedy "
@@ -75,7 +83,7 @@ if loaded is not None:
                   delta_color="off")
         m3.metric(f"Outside the top {top_k}", f"{view.rest:.1%}")
         texts_by_id = dict(zip(view.token_ids, view.texts))
-        chart_key = f"{state.NEXT_CHART}_{len(steps)}"  # a fresh selection after every step
+        chart_key = f"{NEXT_CHART}_{len(steps)}"  # a fresh selection after every step
         st.plotly_chart(next_token_bar(view), key=chart_key, selection_mode="points",
                         on_select=partial(on_chart_select, chart_key, texts_by_id))
         st.caption("Click a bar, or a button below, to append that token to the prompt and "
@@ -84,7 +92,7 @@ if loaded is not None:
         for i, (token_id, text) in enumerate(list(texts_by_id.items())[:5]):
             buttons[i].button(f"➕ {visible_token(text)}", key=f"next_add_{i}",
                               on_click=append_token, args=(text,), width="stretch")
-        st.button(f"↩ {t('Back')}", on_click=go_back, disabled=not steps, key=state.NEXT_BACK)
+        st.button(f"↩ {t('Back')}", on_click=go_back, disabled=not steps, key=NEXT_BACK)
     except LMLabError as error:
         show_error(error)
     except Exception as error:  # never a traceback in the UI

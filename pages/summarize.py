@@ -3,7 +3,6 @@
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.controls import stream_into_page
 from components.errors import show_error
 from components.i18n import t
@@ -13,6 +12,18 @@ from components.seq2seq_view import (answered_by, cross_attention_section, engin
 from lmlab import seq2seq
 from lmlab.errors import LMLabError
 from lmlab.scoring import rouge
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+SUM_TEXT = "sum_text"
+SUM_WORDS = "sum_words"
+SUM_CHUNK_TOKENS = "sum_chunk_tokens"
+SUM_BEAMS = "sum_beams"
+SUM_RUN = "sum_run"
+SUM_OUTPUT = "sum_output"  # the last summary of this session
+SUM_REFERENCE = "sum_reference"
+SUM_XATTN_LAYER = "sum_xattn_layer"
+SUM_XATTN_HEAD = "sum_xattn_head"
+
 
 use_router()
 
@@ -37,22 +48,22 @@ loaded, choice = engine_picker("summarize")
 
 text = st.text_area(f"{t('Text to summarize')} (up to {seq2seq.MAX_SUMMARY_CHARS:,} characters, "
                     f"about {seq2seq.MAX_SUMMARY_CHARS // seq2seq.CHARS_PER_PAGE} pages)",
-                    value=SAMPLE, height=240, key=state.SUM_TEXT)
+                    value=SAMPLE, height=240, key=SUM_TEXT)
 c1, c2, c3 = st.columns(3)
-words = c1.slider(t("Summary length (words)"), 10, 150, 40, 5, key=state.SUM_WORDS)
-chunk_tokens = c2.slider(t("Chunk size (tokens)"), 64, 1024, 512, 32, key=state.SUM_CHUNK_TOKENS,
+words = c1.slider(t("Summary length (words)"), 10, 150, 40, 5, key=SUM_WORDS)
+chunk_tokens = c2.slider(t("Chunk size (tokens)"), 64, 1024, 512, 32, key=SUM_CHUNK_TOKENS,
                          help="The most tokens the model reads in one call. A longer text is cut "
                               "at sentence boundaries into parts of this size; each part is "
                               "summarized, then the partial summaries are summarized.")
-beams = c3.slider(t("Beam width"), 1, 8, 1, key=state.SUM_BEAMS,
+beams = c3.slider(t("Beam width"), 1, 8, 1, key=SUM_BEAMS,
                   help="1 = greedy and streamed; more beams are shown when done.")
 
 go, stop = st.columns([1, 1])
-run = go.button(t("Summarize"), type="primary", disabled=loaded is None, key=state.SUM_RUN)
+run = go.button(t("Summarize"), type="primary", disabled=loaded is None, key=SUM_RUN)
 stop.button(t("Stop"), help="Stops the summary; what was written so far is kept.")
 
 if run and loaded is not None:
-    st.session_state[state.SUM_OUTPUT] = {"text": "", "source": text}
+    st.session_state[SUM_OUTPUT] = {"text": "", "source": text}
     record = seq2seq.Seq2SeqRecord()
     options = seq2seq.SummaryOptions(words=int(words), chunk_tokens=int(chunk_tokens),
                                      num_beams=int(beams))
@@ -66,24 +77,24 @@ if run and loaded is not None:
             st.markdown(f"**{t('Summary')}**")
             stream_into_page(seq2seq.summarize_stream(loaded, text, options, progress,
                                                       record=record),
-                             st.session_state[state.SUM_OUTPUT])
+                             st.session_state[SUM_OUTPUT])
         bar.progress(1.0, text=f"Done: {record.n_chunks} part(s), "
                                f"{len(record.rounds) + 1} step(s) of summarizing.")
-        st.session_state[state.SUM_OUTPUT].update(result_record(loaded, record, "summarize", choice))
+        st.session_state[SUM_OUTPUT].update(result_record(loaded, record, "summarize", choice))
     except LMLabError as error:
         bar.empty()
-        st.session_state.pop(state.SUM_OUTPUT, None)
+        st.session_state.pop(SUM_OUTPUT, None)
         show_error(error)
     except Exception as error:  # never a traceback in the UI
         bar.empty()
-        st.session_state.pop(state.SUM_OUTPUT, None)
+        st.session_state.pop(SUM_OUTPUT, None)
         show_error(error)
-elif st.session_state.get(state.SUM_OUTPUT):
+elif st.session_state.get(SUM_OUTPUT):
     with st.container(border=True, key="sum_output_box"):
         st.markdown(f"**{t('Summary')}**")
-        st.text(st.session_state[state.SUM_OUTPUT]["text"])
+        st.text(st.session_state[SUM_OUTPUT]["text"])
 
-output = st.session_state.get(state.SUM_OUTPUT)
+output = st.session_state.get(SUM_OUTPUT)
 if output and "model" in output:
     answered_by(output, "Summarized")
     ratio = seq2seq.compression_ratio(output["source"], output["text"])
@@ -100,11 +111,11 @@ if output and "model" in output:
                 for i, partial in enumerate(partials):
                     st.text(f"{i + 1}. {partial}")
     with st.expander("Score against a reference summary (ROUGE)"):
-        reference = st.text_area(t("Reference"), key=state.SUM_REFERENCE, height=100,
+        reference = st.text_area(t("Reference"), key=SUM_REFERENCE, height=100,
                                  placeholder="Paste a summary written by a person…")
         if reference.strip():
             try:
                 score_table(rouge(output["text"], reference))
             except LMLabError as error:
                 show_error(error)
-    cross_attention_section(output, state.SUM_XATTN_LAYER, state.SUM_XATTN_HEAD)
+    cross_attention_section(output, SUM_XATTN_LAYER, SUM_XATTN_HEAD)

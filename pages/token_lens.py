@@ -3,7 +3,6 @@
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.controls import busy_notice
 from components.errors import show_error
 from components.i18n import t
@@ -14,6 +13,12 @@ from lmlab.errors import LMLabError
 from lmlab.probability import MAX_LENS_TOKENS, score_text
 from lmlab.viz.tokens import surprisal_figure, visible_token
 
+# This page's widget and session keys (keys shared between pages live in components.state).
+LENS_TEXT = "lens_text"
+LENS_RUN = "lens_run"
+LENS_OUTPUT = "lens_output"
+
+
 use_router()
 
 SAMPLE = ("The cat sat on the mat. Language models give every possible next token a "
@@ -23,10 +28,10 @@ st.title(f"🔎 {t('Token probabilities')}")
 show_lesson("token_lens")
 loaded = model_picker("generate", purpose="inspect")
 text = st.text_area(f"{t('Text')} (up to {MAX_LENS_TOKENS:,} tokens)", value=SAMPLE, height=120,
-                    key=state.LENS_TEXT)
-run = st.button(t("Score"), type="primary", disabled=loaded is None, key=state.LENS_RUN)
+                    key=LENS_TEXT)
+run = st.button(t("Score"), type="primary", disabled=loaded is None, key=LENS_RUN)
 
-saved = st.session_state.get(state.LENS_OUTPUT)
+saved = st.session_state.get(LENS_OUTPUT)
 first_visit = saved is None and text == SAMPLE
 if loaded is not None and (run or first_visit):
     try:
@@ -34,7 +39,7 @@ if loaded is not None and (run or first_visit):
         score = score_text(loaded, text, top_k=5, on_wait=on_wait)
         on_wait.clear()
         saved = {"text": text, "score": score, "model": loaded.spec.name}
-        st.session_state[state.LENS_OUTPUT] = saved
+        st.session_state[LENS_OUTPUT] = saved
     except LMLabError as error:
         show_error(error)  # the last good result stays below
     except Exception as error:  # never a traceback in the UI

@@ -5,7 +5,8 @@ from dataclasses import replace
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
+from components.training_view import TRAIN_METRIC
+from components.training_view import TRAIN_JOB
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
@@ -22,6 +23,28 @@ from lmlab.training_data import TextDataset, unigram_perplexity
 from lmlab.training_models import DEFAULT_SIZE, SIZES
 from lmlab.viz.training import finetune_figure, predictions_figure
 
+# This page's widget and session keys (keys shared between pages live in components.state).
+TRAIN_SECTION = "train_section"
+TRAIN_CORPUS = "train_corpus"
+TRAIN_ARCH = "train_architecture"
+TRAIN_SIZE = "train_size"
+TRAIN_LEVEL = "train_level"
+TRAIN_LR = "train_lr"
+TRAIN_STEPS = "train_steps"
+TRAIN_RUN = "train_run"
+TRAIN_STOP = "train_stop"
+TRAIN_PROMPT = "train_prompt"
+TRAIN_SAMPLE = "train_sample"
+TRAIN_SAMPLE_OUTPUT = "train_sample_output"
+TRAIN_CORPUS_A = "train_corpus_a"
+TRAIN_CORPUS_B = "train_corpus_b"
+TRAIN_FT_STEPS = "train_finetune_steps"
+TRAIN_MASK_SENTENCE = "train_mask_sentence"
+TRAIN_MASK_MODEL = "train_mask_model"
+TRAIN_MASK_FILL = "train_mask_fill"
+TRAIN_MASK_OUTPUT = "train_mask_output"
+
+
 use_router()
 
 SECTIONS = {"train": "Train a model", "compare": "LSTM vs Transformer",
@@ -34,35 +57,35 @@ SIZE_NAMES = {name: f"{name} · {w['n_embd']}-wide, {w['n_layer']} layer(s), con
 st.title(f"🏋️ {t('Training lab')}")
 show_lesson("train")
 section = st.radio(t("Section"), list(SECTIONS), format_func=lambda s: t(SECTIONS[s]),
-                   horizontal=True, key=state.TRAIN_SECTION, label_visibility="collapsed")
+                   horizontal=True, key=TRAIN_SECTION, label_visibility="collapsed")
 record = current_job()
 
 
 def size_level_controls(level: bool = True) -> tuple[str, str]:
     size = st.selectbox(t("Model size"), list(SIZES), index=list(SIZES).index(DEFAULT_SIZE),
-                        format_func=SIZE_NAMES.get, key=state.TRAIN_SIZE)
+                        format_func=SIZE_NAMES.get, key=TRAIN_SIZE)
     lvl = (st.radio(t("Tokens"), list(LEVEL_NAMES), format_func=lambda v: t(LEVEL_NAMES[v]),
-                    horizontal=True, key=state.TRAIN_LEVEL) if level else "word")
+                    horizontal=True, key=TRAIN_LEVEL) if level else "word")
     return size, lvl
 
 
 def lr_steps_controls(default_steps: int = 300, default_lr: float = 3e-3) -> TrainConfig:
     left, right = st.columns(2)
     lr = left.number_input(t("Learning rate"), min_value=1e-5, max_value=MAX_LR, value=default_lr,
-                           step=1e-3, format="%g", key=state.TRAIN_LR,
+                           step=1e-3, format="%g", key=TRAIN_LR,
                            help="Adam's step size. 0.001 to 0.01 works; try 10 to see training "
                                 "blow up.")
     steps = right.number_input(t("Steps"), min_value=10, max_value=MAX_STEPS,
-                               value=default_steps, step=50, key=state.TRAIN_STEPS,
+                               value=default_steps, step=50, key=TRAIN_STEPS,
                                help=f"At most {MAX_STEPS:,}, so a whole class can share one server.")
     return TrainConfig(lr=float(lr), steps=int(steps))
 
 
 def buttons(label: str) -> bool:
     go, stop = st.columns([1, 1])
-    run = go.button(t(label), type="primary", key=state.TRAIN_RUN)
+    run = go.button(t(label), type="primary", key=TRAIN_RUN)
     # Always enabled: the job may have started in this very run, after the button was drawn.
-    if stop.button(t("Stop"), key=state.TRAIN_STOP,
+    if stop.button(t("Stop"), key=TRAIN_STOP,
                    help="Stops training; the model keeps what it has learnt so far.") and record:
         record.job.stop()
     return run
@@ -78,9 +101,9 @@ def start(new_record) -> JobRecord | None:
     except Exception as error:  # never a traceback in the UI
         show_error(error)
         return record
-    st.session_state[state.TRAIN_JOB] = made
-    st.session_state.pop(state.TRAIN_SAMPLE_OUTPUT, None)
-    st.session_state.pop(state.TRAIN_MASK_OUTPUT, None)
+    st.session_state[TRAIN_JOB] = made
+    st.session_state.pop(TRAIN_SAMPLE_OUTPUT, None)
+    st.session_state.pop(TRAIN_MASK_OUTPUT, None)
     return made
 
 
@@ -107,10 +130,10 @@ def watch(rec: JobRecord, draw) -> None:
 def train_section():
     left, right = st.columns(2)
     with left:
-        name, text = corpus_picker(state.TRAIN_CORPUS)
+        name, text = corpus_picker(TRAIN_CORPUS)
     with right:
         arch = st.radio(t("Model"), list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True,
-                        key=state.TRAIN_ARCH)
+                        key=TRAIN_ARCH)
         size, level = size_level_controls()
     config = lr_steps_controls()
     if buttons("Train"):
@@ -145,22 +168,22 @@ def try_model(rec: JobRecord) -> None:
     if trainer.config.objective != "causal" or not trainer.finished:
         return
     st.subheader(t("Try the model"))
-    prompt = st.text_input(t("Start of the text"), value="", key=state.TRAIN_PROMPT,
+    prompt = st.text_input(t("Start of the text"), value="", key=TRAIN_PROMPT,
                            max_chars=200, placeholder="Leave empty to start from the first token")
-    if st.button(t("Generate"), key=state.TRAIN_SAMPLE):
+    if st.button(t("Generate"), key=TRAIN_SAMPLE):
         try:
-            st.session_state[state.TRAIN_SAMPLE_OUTPUT] = trainer.sample(prompt, length=300)
+            st.session_state[TRAIN_SAMPLE_OUTPUT] = trainer.sample(prompt, length=300)
         except LMLabError as error:
             show_error(error)
-    if st.session_state.get(state.TRAIN_SAMPLE_OUTPUT):
-        st.code(st.session_state[state.TRAIN_SAMPLE_OUTPUT], language=None, wrap_lines=True)
+    if st.session_state.get(TRAIN_SAMPLE_OUTPUT):
+        st.code(st.session_state[TRAIN_SAMPLE_OUTPUT], language=None, wrap_lines=True)
 
 
 # ---------------------------------------------------------------- LSTM vs Transformer
 def compare_section():
     left, right = st.columns(2)
     with left:
-        name, text = corpus_picker(state.TRAIN_CORPUS)
+        name, text = corpus_picker(TRAIN_CORPUS)
     with right:
         size, level = size_level_controls()
     config = lr_steps_controls()
@@ -198,17 +221,17 @@ def draw_compare(rec: JobRecord) -> None:
 def finetune_section():
     left, right = st.columns(2)
     with left:
-        name_a, text_a = corpus_picker(state.TRAIN_CORPUS_A, "Corpus A (pretraining)",
+        name_a, text_a = corpus_picker(TRAIN_CORPUS_A, "Corpus A (pretraining)",
                                        default="shakespeare_macbeth", allow_own=False)
-        name_b, text_b = corpus_picker(state.TRAIN_CORPUS_B, "Corpus B (fine-tuning)",
+        name_b, text_b = corpus_picker(TRAIN_CORPUS_B, "Corpus B (fine-tuning)",
                                        default="shakespeare_sonnets")
     with right:
         arch = st.radio(t("Model"), list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True,
-                        key=state.TRAIN_ARCH)
+                        key=TRAIN_ARCH)
         size, level = size_level_controls()
     config = lr_steps_controls()
     ft_steps = st.number_input(t("Fine-tuning steps"), min_value=10, max_value=MAX_STEPS,
-                               value=150, step=50, key=state.TRAIN_FT_STEPS)
+                               value=150, step=50, key=TRAIN_FT_STEPS)
     if buttons("Pretrain, then fine-tune"):
         def make():
             if name_a == name_b:
@@ -248,7 +271,7 @@ def draw_finetune(rec: JobRecord) -> None:
 def masked_section():
     left, right = st.columns(2)
     with left:
-        name, text = corpus_picker(state.TRAIN_CORPUS)
+        name, text = corpus_picker(TRAIN_CORPUS)
     with right:
         size, _ = size_level_controls(level=False)
         st.caption("The masked model reads whole words, lower-cased, and sees the words on "
@@ -275,15 +298,15 @@ def draw_masked(rec: JobRecord) -> None:
 def fill_mask_view(rec: JobRecord | None) -> None:
     st.subheader(t("Fill in [MASK]"))
     sentence = st.text_input(t("Sentence with one [MASK]"), value="fair is foul, and foul is [MASK].",
-                             max_chars=500, key=state.TRAIN_MASK_SENTENCE)
+                             max_chars=500, key=TRAIN_MASK_SENTENCE)
     specs = {s.id: s for s in models_for("fill-mask")}
     options = list(specs)
-    if options and st.session_state.get(state.TRAIN_MASK_MODEL) not in options:
+    if options and st.session_state.get(TRAIN_MASK_MODEL) not in options:
         available = [i for i in options if is_available(specs[i])]
-        st.session_state[state.TRAIN_MASK_MODEL] = (available or options)[0]
-    hub_id = (st.selectbox(t("Pretrained model beside yours"), options, key=state.TRAIN_MASK_MODEL,
+        st.session_state[TRAIN_MASK_MODEL] = (available or options)[0]
+    hub_id = (st.selectbox(t("Pretrained model beside yours"), options, key=TRAIN_MASK_MODEL,
                            format_func=lambda i: specs[i].name) if options else None)
-    if st.button(t("Fill in"), key=state.TRAIN_MASK_FILL):
+    if st.button(t("Fill in"), key=TRAIN_MASK_FILL):
         output = {}
         small = rec.job if rec is not None and rec.section == "masked" else None
         try:
@@ -298,10 +321,10 @@ def fill_mask_view(rec: JobRecord | None) -> None:
             if hub_id and not is_available(specs[hub_id]):
                 output["_note"] = (f"{specs[hub_id].name} needs the Hugging Face Hub, which is not "
                                    "reachable from here, so only your small model answers.")
-            st.session_state[state.TRAIN_MASK_OUTPUT] = output
+            st.session_state[TRAIN_MASK_OUTPUT] = output
         except LMLabError as error:
             show_error(error)
-    output = st.session_state.get(state.TRAIN_MASK_OUTPUT)
+    output = st.session_state.get(TRAIN_MASK_OUTPUT)
     if output:
         if output.get("_note"):
             st.info(output["_note"])
@@ -321,7 +344,7 @@ makers = {"train": train_section, "compare": compare_section, "finetune": finetu
 draws = {"train": draw_single, "compare": draw_compare, "finetune": draw_finetune,
          "masked": draw_masked}
 record = makers[section]()
-st.radio(t("Show"), ["loss", "perplexity"], horizontal=True, key=state.TRAIN_METRIC,
+st.radio(t("Show"), ["loss", "perplexity"], horizontal=True, key=TRAIN_METRIC,
          format_func=lambda m: t("Loss") if m == "loss" else t("Perplexity"))
 if record is not None and record.section == section:
     st.caption(record.title)

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from components.navigation import use_router
-from components import state
 from components.controls import stream_into_page
 from components.errors import show_error
 from components.i18n import t
@@ -13,6 +12,21 @@ from components.seq2seq_view import (answered_by, cross_attention_section, engin
 from lmlab import languages, seq2seq
 from lmlab.errors import LMLabError
 from lmlab.scoring import translation_scores
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+TR_SOURCE_LANG = "tr_source_lang"
+TR_TARGET_LANG = "tr_target_lang"
+TR_SWAP = "tr_swap"
+TR_TEXT = "tr_text"
+TR_BEAMS = "tr_beams"
+TR_MAX_NEW_TOKENS = "tr_max_new_tokens"
+TR_RUN = "tr_run"
+TR_OUTPUT = "tr_output"  # the last translation of this session
+TR_REFERENCE = "tr_reference"
+TR_XATTN_CHUNK = "tr_xattn_chunk"
+TR_XATTN_LAYER = "tr_xattn_layer"
+TR_XATTN_HEAD = "tr_xattn_head"
+
 
 use_router()
 
@@ -24,35 +38,35 @@ sources = seq2seq.source_languages()
 
 # A shared link may ask for a pair (?src=en&tgt=de); an unknown one gets one sentence.
 asked = (st.query_params.get("src"), st.query_params.get("tgt"))
-if all(asked) and state.TR_SOURCE_LANG not in st.session_state:
+if all(asked) and TR_SOURCE_LANG not in st.session_state:
     try:
         seq2seq.check_pair(*asked)
-        st.session_state[state.TR_SOURCE_LANG], st.session_state[state.TR_TARGET_LANG] = asked
+        st.session_state[TR_SOURCE_LANG], st.session_state[TR_TARGET_LANG] = asked
     except LMLabError as error:
         show_error(error)
 
 
 def swap() -> None:
     """Reverse the pair; the translation becomes the new source text."""
-    src, tgt = st.session_state[state.TR_SOURCE_LANG], st.session_state[state.TR_TARGET_LANG]
-    st.session_state[state.TR_SOURCE_LANG], st.session_state[state.TR_TARGET_LANG] = tgt, src
-    output = st.session_state.get(state.TR_OUTPUT)
+    src, tgt = st.session_state[TR_SOURCE_LANG], st.session_state[TR_TARGET_LANG]
+    st.session_state[TR_SOURCE_LANG], st.session_state[TR_TARGET_LANG] = tgt, src
+    output = st.session_state.get(TR_OUTPUT)
     if output and output.get("text", "").strip():
-        st.session_state[state.TR_TEXT] = output["text"].strip()
-        st.session_state.pop(state.TR_OUTPUT, None)
+        st.session_state[TR_TEXT] = output["text"].strip()
+        st.session_state.pop(TR_OUTPUT, None)
 
 
-if st.session_state.get(state.TR_SOURCE_LANG) not in sources:
-    st.session_state[state.TR_SOURCE_LANG] = "en" if "en" in sources else sources[0]
+if st.session_state.get(TR_SOURCE_LANG) not in sources:
+    st.session_state[TR_SOURCE_LANG] = "en" if "en" in sources else sources[0]
 col_src, col_swap, col_tgt = st.columns([5, 2, 5], vertical_alignment="bottom")
 src = col_src.selectbox(t("Source language"), sources, format_func=languages.name,
-                        key=state.TR_SOURCE_LANG)
+                        key=TR_SOURCE_LANG)
 targets = seq2seq.target_languages(src)
-if st.session_state.get(state.TR_TARGET_LANG) not in targets:
-    st.session_state[state.TR_TARGET_LANG] = targets[0]
+if st.session_state.get(TR_TARGET_LANG) not in targets:
+    st.session_state[TR_TARGET_LANG] = targets[0]
 tgt = col_tgt.selectbox(t("Target language"), targets, format_func=languages.name,
-                        key=state.TR_TARGET_LANG)
-col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=state.TR_SWAP, width="stretch",
+                        key=TR_TARGET_LANG)
+col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=TR_SWAP, width="stretch",
                 disabled=(tgt, src) not in pairs,
                 help="Reverse the direction; the translation becomes the new source text.")
 
@@ -62,17 +76,17 @@ left, right = st.columns(2)
 text = left.text_area(f"{t('Text to translate')} ({languages.name(src)}, up to "
                       f"{seq2seq.MAX_TRANSLATE_CHARS:,} characters)",
                       value="The cat sat on the mat. It is raining today, so we stay at home.",
-                      height=220, key=state.TR_TEXT)
+                      height=220, key=TR_TEXT)
 with st.expander("Decoding settings"):
     c1, c2 = st.columns(2)
-    beams = c1.slider(t("Beam width"), 1, 8, 1, key=state.TR_BEAMS,
+    beams = c1.slider(t("Beam width"), 1, 8, 1, key=TR_BEAMS,
                       help="1 = greedy and streamed; more beams keep several candidate "
                            "translations and show the best when done.")
     max_new = c2.number_input("Max new tokens per part (8–512)", 8, 512, 160, step=8,
-                              key=state.TR_MAX_NEW_TOKENS)
+                              key=TR_MAX_NEW_TOKENS)
 
 go, stop = st.columns([1, 1])
-run = go.button(t("Translate"), type="primary", disabled=loaded is None, key=state.TR_RUN)
+run = go.button(t("Translate"), type="primary", disabled=loaded is None, key=TR_RUN)
 stop.button(t("Stop"), help="Stops the stream; the text so far is kept.")
 
 with right:
@@ -80,7 +94,7 @@ with right:
     box = st.container(border=True, key="tr_output_box", height=220)
 
 if run and loaded is not None:
-    st.session_state[state.TR_OUTPUT] = {"text": "", "src": src, "tgt": tgt, "source": text}
+    st.session_state[TR_OUTPUT] = {"text": "", "src": src, "tgt": tgt, "source": text}
     record = seq2seq.Seq2SeqRecord()
     params = seq2seq.Seq2SeqParams(max_new_tokens=int(max_new), num_beams=int(beams))
 
@@ -90,31 +104,31 @@ if run and loaded is not None:
                 # Stop (a rerun) keeps what has streamed so far.
                 stream_into_page(seq2seq.translate_stream(loaded, text, src, tgt, params,
                                                           record=record),
-                                 st.session_state[state.TR_OUTPUT])
-        st.session_state[state.TR_OUTPUT].update(result_record(loaded, record, "translate", choice))
+                                 st.session_state[TR_OUTPUT])
+        st.session_state[TR_OUTPUT].update(result_record(loaded, record, "translate", choice))
     except LMLabError as error:
-        st.session_state.pop(state.TR_OUTPUT, None)
+        st.session_state.pop(TR_OUTPUT, None)
         show_error(error)
     except Exception as error:  # never a traceback in the UI
-        st.session_state.pop(state.TR_OUTPUT, None)
+        st.session_state.pop(TR_OUTPUT, None)
         show_error(error)
-elif st.session_state.get(state.TR_OUTPUT):
+elif st.session_state.get(TR_OUTPUT):
     with box:
-        st.text(st.session_state[state.TR_OUTPUT]["text"])
+        st.text(st.session_state[TR_OUTPUT]["text"])
 
-output = st.session_state.get(state.TR_OUTPUT)
+output = st.session_state.get(TR_OUTPUT)
 if output and "model" in output:
     answered_by(output, "Translated")
     if output["n_chunks"] > 1:
         st.caption(f"The text was translated in {output['n_chunks']} parts of whole sentences.")
     with st.expander("Score against a reference translation (BLEU, chrF)"):
         reference = st.text_area(f"{t('Reference')} ({languages.name(output['tgt'])})",
-                                 key=state.TR_REFERENCE, height=100,
+                                 key=TR_REFERENCE, height=100,
                                  placeholder="Paste a translation written by a person…")
         if reference.strip():
             try:
                 score_table(translation_scores(output["text"], reference, output["tgt"]))
             except LMLabError as error:
                 show_error(error)
-    cross_attention_section(output, state.TR_XATTN_LAYER, state.TR_XATTN_HEAD,
-                            state.TR_XATTN_CHUNK)
+    cross_attention_section(output, TR_XATTN_LAYER, TR_XATTN_HEAD,
+                            TR_XATTN_CHUNK)

@@ -9,11 +9,11 @@ PAGE = "pages/attention.py"
 
 
 def _captures(at):
-    return at.session_state[state.ATT_CACHE]["captures"]
+    return at.session_state["att_cache"]["captures"]
 
 
 def _pages(at):
-    return at.session_state[state.ATT_CACHE]["pages"]
+    return at.session_state["att_cache"]["pages"]
 
 
 def test_decoder_page_shows_views_and_heatmaps(tiny_catalog):
@@ -27,7 +27,7 @@ def test_decoder_page_shows_views_and_heatmaps(tiny_catalog):
     [page] = _pages(at).values()
     assert page.view == "head" and "window.lmlabData" in page.html
     # The neuron view is offered only where bertviz knows the architecture (not Llama).
-    assert not [o for o in at.radio(key=state.ATT_VIEW).options if o.startswith("Neuron")]
+    assert not [o for o in at.radio(key="att_bertviz_view").options if o.startswith("Neuron")]
     assert "neuron view knows BERT" in text
 
 
@@ -35,7 +35,7 @@ def test_rerun_reuses_the_capture_and_the_page(tiny_catalog):
     at = open_page(PAGE)
     [capture] = _captures(at).values()
     [page] = _pages(at).values()
-    at.slider(key=state.ATT_LAYER).set_value(1).run()
+    at.slider(key="att_layer").set_value(1).run()
     assert not at.exception
     [again] = _captures(at).values()
     assert again is capture
@@ -44,20 +44,20 @@ def test_rerun_reuses_the_capture_and_the_page(tiny_catalog):
 
 def test_encoder_offers_the_neuron_view(tiny_catalog):
     at = open_page(PAGE)
-    at.radio(key=state.ATT_FAMILY).set_value("encoder").run()
+    at.radio(key="att_family").set_value("encoder").run()
     assert not at.exception and not at.error
     assert at.selectbox(key=state.model_key("embed")).value == "tiny/bert"
-    assert [o for o in at.radio(key=state.ATT_VIEW).options if o.startswith("Neuron")]
-    at.radio(key=state.ATT_VIEW).set_value("neuron").run()
+    assert [o for o in at.radio(key="att_bertviz_view").options if o.startswith("Neuron")]
+    at.radio(key="att_bertviz_view").set_value("neuron").run()
     assert not at.exception and not at.error
     assert any(p.view == "neuron" for p in _pages(at).values())
     # Encoders read the whole text: no continuation control.
-    assert not [n for n in at.number_input if n.key == state.ATT_CONTINUE]
+    assert not [n for n in at.number_input if n.key == "att_continue_tokens"]
 
 
 def test_continuation_is_generated_and_shown(tiny_catalog):
     at = open_page(PAGE)
-    at.number_input(key=state.ATT_CONTINUE).set_value(4).run()
+    at.number_input(key="att_continue_tokens").set_value(4).run()
     assert not at.exception and not at.error
     capture = [c for c in _captures(at).values() if c.n_generated][0]
     assert capture.n_generated == 4
@@ -66,7 +66,7 @@ def test_continuation_is_generated_and_shown(tiny_catalog):
 
 def test_empty_text_gets_one_sentence(tiny_catalog):
     at = open_page(PAGE)
-    at.text_area(key=state.ATT_TEXT).set_value("   ").run()
+    at.text_area(key="att_text").set_value("   ").run()
     assert not at.exception
     assert [e.value for e in at.error] == ["Please type some text to look at."]
     assert not at.get("plotly_chart")
@@ -74,7 +74,7 @@ def test_empty_text_gets_one_sentence(tiny_catalog):
 
 def test_long_text_shows_the_cap(tiny_catalog):
     at = open_page(PAGE)
-    at.text_area(key=state.ATT_TEXT).set_value("the cat sat on the mat . " * 40).run()
+    at.text_area(key="att_text").set_value("the cat sat on the mat . " * 40).run()
     assert not at.exception and not at.error
     notes = [i.value for i in at.info]
     assert any("only the first 128 are shown" in n for n in notes), notes

@@ -12,8 +12,8 @@ PAGE = "pages/attention_math.py"
 
 
 def compute(at, text):
-    at.text_area(key=state.AM_TEXT).set_value(text)
-    at.button(key=state.AM_COMPUTE).click().run()
+    at.text_area(key="am_text").set_value(text)
+    at.button(key="am_compute").click().run()
     assert not at.exception
     return at
 
@@ -23,13 +23,13 @@ def test_cell_math_on_the_model(tiny_catalog):
     assert at.selectbox(key=state.model_key("generate")).value == "tiny/llama-chat"
     compute(at, "the cat sat on the mat .")
     assert not at.error
-    capture = at.session_state[state.AM_CAPTURE]["capture"]
+    capture = at.session_state["am_capture"]["capture"]
     n = capture.n_tokens
-    assert at.number_input(key=state.AM_QUERY).value == n - 1  # last token by default
-    at.number_input(key=state.AM_LAYER).set_value(1)
-    at.number_input(key=state.AM_HEAD).set_value(3)
-    at.number_input(key=state.AM_QUERY).set_value(4)
-    at.number_input(key=state.AM_KEY).set_value(2).run()
+    assert at.number_input(key="am_query").value == n - 1  # last token by default
+    at.number_input(key="am_layer").set_value(1)
+    at.number_input(key="am_head").set_value(3)
+    at.number_input(key="am_query").set_value(4)
+    at.number_input(key="am_key").set_value(2).run()
     assert not at.exception and not at.error
     text = all_text(at)
     assert "share key/value head 1" in text  # grouped-query attention is explained
@@ -44,11 +44,11 @@ def test_cell_math_on_the_model(tiny_catalog):
 
 def test_encoder_family_has_no_causal_mask(tiny_catalog):
     at = open_page(PAGE)
-    at.radio(key=state.AM_FAMILY).set_value("embed").run()
+    at.radio(key="am_family").set_value("embed").run()
     assert at.selectbox(key=state.model_key("embed")).value == "tiny/bert"
     compute(at, "the cat sat on the mat .")
-    at.number_input(key=state.AM_QUERY).set_value(0)
-    at.number_input(key=state.AM_KEY).set_value(3).run()
+    at.number_input(key="am_query").set_value(0)
+    at.number_input(key="am_key").set_value(3).run()
     assert not at.exception and not at.error
     assert "no causal mask" in all_text(at)
     assert "choose the decoder family" in all_text(at)  # ablation needs a decoder
@@ -62,28 +62,28 @@ def test_bad_inputs_get_one_sentence_and_keep_the_result(tiny_catalog):
     assert not at.error
     compute(at, "the cat sat on the mat . " * 20)
     assert len(at.error) == 1 and f"at most {MAX_MATH_TOKENS} tokens" in at.error[0].value
-    assert at.session_state[state.AM_CAPTURE]["capture"].n_tokens < MAX_MATH_TOKENS  # kept
-    at.number_input(key=state.AM_KEY).set_value(99).run()
+    assert at.session_state["am_capture"]["capture"].n_tokens < MAX_MATH_TOKENS  # kept
+    at.number_input(key="am_key").set_value(99).run()
     assert not at.exception
     assert len(at.error) == 1 and "Key position must be between 0 and" in at.error[0].value
 
 
 def test_ablation_and_positions(tiny_catalog):
     at = open_page(PAGE)
-    at.text_area(key=state.AM_ABL_TEXT).set_value("the cat sat on the mat . the dog")
-    at.number_input(key=state.AM_ABL_LAYER).set_value(1)
-    at.selectbox(key=state.AM_ABL_HEAD).set_value(2)
-    at.button(key=state.AM_ABL_RUN).click().run()
+    at.text_area(key="am_ablation_text").set_value("the cat sat on the mat . the dog")
+    at.number_input(key="am_ablation_layer").set_value(1)
+    at.selectbox(key="am_ablation_head").set_value(2)
+    at.button(key="am_ablation_run").click().run()
     assert not at.exception and not at.error
-    result = at.session_state[state.AM_ABL_RESULT]["result"]
+    result = at.session_state["am_ablation_result"]["result"]
     assert result.ablation.layer == 1 and result.ablation.head == 2
     assert "Without head 2 of layer 1" in all_text(at)
-    at.button(key=state.AM_ABL_SWEEP).click().run()
+    at.button(key="am_ablation_sweep").click().run()
     assert not at.exception and not at.error
-    assert len(at.session_state[state.AM_ABL_SWEEP_RESULT]["without"]) == 4
+    assert len(at.session_state["am_ablation_sweep_result"]["without"]) == 4
     assert "rotary position embedding" in all_text(at)  # the tiny Llama's scheme
-    at.text_area(key=state.AM_ABL_TEXT).set_value("")
-    at.button(key=state.AM_ABL_RUN).click().run()
+    at.text_area(key="am_ablation_text").set_value("")
+    at.button(key="am_ablation_run").click().run()
     assert [e.value for e in at.error] == ["Please enter some text to score."]
 
 
@@ -98,12 +98,12 @@ def test_toy_sliders_keep_rows_summing_to_one(tiny_catalog):
     at = open_page(PAGE)
     weights = next(df.value for df in at.dataframe if "row sum" in df.value.columns)
     assert list(weights["token"]) == list(default_toy().tokens)
-    at.slider(key=state.am_toy_key(4, 0)).set_value(-1.5)
-    at.toggle(key=state.AM_TOY_CAUSAL).set_value(True).run()
+    at.slider(key="am_toy_4_0").set_value(-1.5)
+    at.toggle(key="am_toy_causal").set_value(True).run()
     assert not at.exception
     changed = next(df.value for df in at.dataframe if "row sum" in df.value.columns)
     assert all(abs(s - 1) < 1e-9 for s in changed["row sum"])
     assert changed.iloc[0, 2] == 0  # with the causal mask, token 0 cannot see token 1
     assert not changed.iloc[4, 1:6].equals(weights.iloc[4, 1:6])  # the slider moved "mice"
-    at.button(key=state.AM_TOY_RESET).click().run()
-    assert at.slider(key=state.am_toy_key(4, 0)).value == default_toy().embeddings[4, 0]
+    at.button(key="am_toy_reset").click().run()
+    assert at.slider(key="am_toy_4_0").value == default_toy().embeddings[4, 0]

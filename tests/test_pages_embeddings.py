@@ -17,13 +17,13 @@ needs_glove = pytest.mark.skipif(not offline_available(get_spec("glove-6B-50d"))
 def test_projector_draws_the_default_preset_from_glove(tiny_catalog):
     at = open_page("pages/embeddings.py")
     assert not at.error
-    assert at.radio(key=state.EMB_SOURCE).value == "glove"
-    assert "king" in at.text_area(key=state.EMB_ITEMS).value
-    key, result = at.session_state[state.EMB_CACHE]["embed"]
+    assert at.radio(key="emb_source").value == "glove"
+    assert "king" in at.text_area(key="emb_items").value
+    key, result = at.session_state["emb_cache"]["embed"]
     assert len(result.labels) == 16 and result.vectors.shape == (16, 50)
-    _, coords = at.session_state[state.EMB_CACHE]["project"]
+    _, coords = at.session_state["emb_cache"]["project"]
     assert coords.shape == (16, 2)
-    focus = at.selectbox(key=state.EMB_FOCUS)
+    focus = at.selectbox(key="emb_focus")
     focus.set_value("king").run()
     names = [df.value.columns[0] for df in at.dataframe]
     assert "in this set" in names and "in all 400k GloVe words" in names
@@ -33,24 +33,24 @@ def test_projector_draws_the_default_preset_from_glove(tiny_catalog):
 
 def test_projector_on_a_language_models_hidden_states(tiny_catalog):
     at = open_page("pages/embeddings.py")
-    at.radio(key=state.EMB_SOURCE).set_value("lm-hidden").run()
+    at.radio(key="emb_source").set_value("lm-hidden").run()
     assert not at.exception and not at.error
     assert at.selectbox(key=state.model_key("generate")).value == "tiny/llama-chat"
-    at.slider(key=state.EMB_LAYER).set_value(1)
-    at.radio(key=state.EMB_DIMS).set_value(3).run()
+    at.slider(key="emb_layer").set_value(1)
+    at.radio(key="emb_dims").set_value(3).run()
     assert not at.exception and not at.error
-    key, result = at.session_state[state.EMB_CACHE]["embed"]
+    key, result = at.session_state["emb_cache"]["embed"]
     assert key[3] == 1 and result.vectors.shape[1] == 32
-    assert at.session_state[state.EMB_CACHE]["project"][1].shape == (16, 3)
+    assert at.session_state["emb_cache"]["project"][1].shape == (16, 3)
 
 
 def test_projector_sentence_source_and_presets(tiny_catalog):
     at = open_page("pages/embeddings.py")
-    at.radio(key=state.EMB_SOURCE).set_value("sentence").run()
-    at.selectbox(key=state.EMB_PRESET).set_value("Verbs and tenses").run()
+    at.radio(key="emb_source").set_value("sentence").run()
+    at.selectbox(key="emb_preset").set_value("Verbs and tenses").run()
     assert not at.exception and not at.error
-    assert "swimming | -ing form" in at.text_area(key=state.EMB_ITEMS).value
-    key, result = at.session_state[state.EMB_CACHE]["embed"]
+    assert "swimming | -ing form" in at.text_area(key="emb_items").value
+    key, result = at.session_state["emb_cache"]["embed"]
     assert key[2] == "tiny/bert" and len(result.labels) == 24
 
 
@@ -58,17 +58,17 @@ def test_projector_sentence_source_and_presets(tiny_catalog):
     ("", "enter some words"), ("king", "at least 3"), ("king\nqueen", "at least 3")])
 def test_projector_bad_lists_get_one_sentence(tiny_catalog, text, expected):
     at = open_page("pages/embeddings.py")
-    at.radio(key=state.EMB_SOURCE).set_value("lm-input").run()
-    at.text_area(key=state.EMB_ITEMS).set_value(text).run()
+    at.radio(key="emb_source").set_value("lm-input").run()
+    at.text_area(key="emb_items").set_value(text).run()
     assert not at.exception
     assert len(at.error) == 1 and expected in at.error[0].value
-    assert at.text_area(key=state.EMB_ITEMS).value == text  # nothing the user typed is lost
+    assert at.text_area(key="emb_items").value == text  # nothing the user typed is lost
 
 
 def test_projector_caps_five_thousand_items_with_a_note(tiny_catalog):
     at = open_page("pages/embeddings.py")
-    at.radio(key=state.EMB_SOURCE).set_value("lm-input").run()
-    at.text_area(key=state.EMB_ITEMS).set_value(
+    at.radio(key="emb_source").set_value("lm-input").run()
+    at.text_area(key="emb_items").set_value(
         "\n".join(f"item {i}" for i in range(5000))).run(timeout=180)
     assert not at.exception and not at.error
     infos = [i.value for i in at.info]
@@ -79,7 +79,7 @@ def test_projector_caps_five_thousand_items_with_a_note(tiny_catalog):
 @needs_glove
 def test_projector_words_outside_glove_are_named(tiny_catalog):
     at = open_page("pages/embeddings.py")
-    at.text_area(key=state.EMB_ITEMS).set_value("king\nqueen\nman\nqeen").run()
+    at.text_area(key="emb_items").set_value("king\nqueen\nman\nqeen").run()
     assert not at.exception and not at.error
     assert any("qeen" in i.value and "queen" in i.value for i in at.info)
 
@@ -92,47 +92,47 @@ def test_glove_calculator_answers_queen_and_refuses_symbols(tiny_catalog):
     assert not at.error
     answers = at.dataframe[0].value
     assert answers.iloc[0]["word"] == "queen"
-    at.text_input(key=state.GLOVE_EXPR).set_value("paris - france + japan").run()
+    at.text_input(key="glove_expr").set_value("paris - france + japan").run()
     assert at.dataframe[0].value.iloc[0]["word"] == "tokyo"
-    at.text_input(key=state.GLOVE_EXPR).set_value("king + __import__('os')").run()
+    at.text_input(key="glove_expr").set_value("king + __import__('os')").run()
     assert not at.exception
     assert len(at.error) == 1 and "not allowed" in at.error[0].value
-    at.text_input(key=state.GLOVE_EXPR).set_value("kign - man").run()
+    at.text_input(key="glove_expr").set_value("kign - man").run()
     assert len(at.error) == 1 and "king" in at.error[0].value
-    assert at.text_input(key=state.GLOVE_EXPR).value == "kign - man"
+    assert at.text_input(key="glove_expr").value == "kign - man"
 
 
 @needs_glove
 def test_glove_examples_and_similarity(tiny_catalog):
     at = open_page("pages/glove.py")
-    at.selectbox(key=state.GLOVE_EXAMPLE).set_value("doctor - man + woman").run()
-    assert at.text_input(key=state.GLOVE_EXPR).value == "doctor - man + woman"
+    at.selectbox(key="glove_example").set_value("doctor - man + woman").run()
+    assert at.text_input(key="glove_expr").value == "doctor - man + woman"
     assert at.dataframe[0].value.iloc[0]["word"] == "nurse"  # the bias the lesson discusses
-    at.text_input(key=state.GLOVE_SIM_A).set_value("cat")
-    at.text_input(key=state.GLOVE_SIM_B).set_value("kitten").run()
+    at.text_input(key="glove_sim_a").set_value("cat")
+    at.text_input(key="glove_sim_b").set_value("kitten").run()
     assert float(at.metric[0].value) > 0.5
 
 
 def test_glove_from_scratch_trains_and_lowers_J(tiny_catalog):
     at = open_page("pages/glove.py")
-    at.slider(key=state.GLOVE_EPOCHS).set_value(15)
-    at.button(key=state.GLOVE_TRAIN).click().run(timeout=120)
+    at.slider(key="glove_epochs").set_value(15)
+    at.button(key="glove_train").click().run(timeout=120)
     assert not at.exception
-    trained = at.session_state[state.GLOVE_TRAINED]["result"]
+    trained = at.session_state["glove_trained"]["result"]
     assert len(trained.loss_history) == 15
     assert trained.final_loss < trained.initial_loss
     assert any("Trained on" in s.value for s in at.success)
-    at.selectbox(key=state.GLOVE_PROBE).set_value("banana").run()
+    at.selectbox(key="glove_probe").set_value("banana").run()
     assert not at.exception
 
 
 def test_glove_from_scratch_own_corpus_bad_input(tiny_catalog):
     at = open_page("pages/glove.py")
-    at.radio(key=state.GLOVE_CORPUS).set_value("Type your own text").run()
-    at.text_area(key=state.GLOVE_CORPUS_TEXT).set_value("   ").run()
+    at.radio(key="glove_corpus").set_value("Type your own text").run()
+    at.text_area(key="glove_corpus_text").set_value("   ").run()
     assert not at.exception
     assert any("corpus is empty" in e.value for e in at.error)
-    at.text_area(key=state.GLOVE_CORPUS_TEXT).set_value(
+    at.text_area(key="glove_corpus_text").set_value(
         "the cat sat on the mat\nthe dog sat on the rug").run()
     assert not at.exception
     assert "non-zero X_ij" in all_text(at)
