@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 
@@ -102,12 +103,8 @@ def labels_by_decoding(tokenizer, ids: list[int]) -> list[str]:
 
 
 def check_text(text: str | None) -> str:
-    if text is None or not text.strip():
-        raise InputError("Please type some text to look at.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InputError(f"The text is {len(text):,} characters long; the limit here is "
-                         f"{MAX_TEXT_CHARS:,}.")
-    return text
+    return inputs.check_text(text, max_chars=MAX_TEXT_CHARS,
+                             empty="Please type some text to look at.")
 
 
 def _qk_hooks(model, store: dict[str, list]):

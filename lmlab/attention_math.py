@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 from lmlab.probability import readable_tokens
@@ -102,14 +103,9 @@ def _register_capture() -> None:
 
 def encode_for_math(loaded: LoadedModel, text: str, max_tokens: int = MAX_MATH_TOKENS) -> torch.Tensor:
     """Token ids (1, T) of `text`, or one clear sentence about what is wrong."""
-    if text is None or not text.strip():
-        raise InputError("Please enter some text to look at.")
-    ids = loaded.tokenizer(text, return_tensors="pt")["input_ids"]
-    limit = min(max_tokens, loaded.context_length)
-    if ids.shape[1] > limit:
-        raise InputError(f"The text is {ids.shape[1]:,} tokens; attention math shows at most "
-                         f"{limit:,} tokens, so please shorten it.")
-    return ids
+    return inputs.encode_text(loaded, text, max_tokens=max_tokens,
+                              empty="Please enter some text to look at.",
+                              why="attention math shows at most {limit:,} tokens")
 
 
 @torch.inference_mode()

@@ -14,8 +14,9 @@ from typing import Callable, Iterator
 
 import torch
 
+from lmlab import inputs
 from lmlab.errors import InputError
-from lmlab.generation import GenerationParams, stream_text
+from lmlab.generation import GenerationParams, normalize_params, stream_text
 from lmlab.loading import LoadedModel
 
 MAX_MESSAGE_CHARS = 20_000
@@ -57,12 +58,29 @@ def base_model_note(loaded: LoadedModel) -> str:
 
 def check_message(text: str | None) -> str:
     """The message as sent, or one clear sentence about why it cannot be."""
-    if text is None or not text.strip():
-        raise InputError("Please type a message first.")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise InputError(f"Your message is {len(text):,} characters long; the limit is "
-                         f"{MAX_MESSAGE_CHARS:,}. It was not sent, and your conversation is unchanged.")
-    return text
+    try:
+        return inputs.check_text(text, what="Your message", max_chars=MAX_MESSAGE_CHARS,
+                                 empty="Please type a message first.")
+    except InputError as error:
+        raise InputError(f"{error} It was not sent, and your conversation is unchanged.") \
+            from None
+
+
+def chat_params(max_new_tokens: int, temperature: float) -> tuple[GenerationParams, list[str]]:
+    """The sampling settings of a chat reply, the same for every front end.
+
+    Nucleus sampling (top-p 0.9, no top-k cut) at the user's temperature; 0 means
+    greedy. Returns the settings and the notes about anything that was adjusted.
+    """
+    return normalize_params(GenerationParams(
+        max_new_tokens=int(max_new_tokens), do_sample=True, temperature=float(temperature),
+        top_k=0, top_p=0.9, seed=None))
+
+
+def check_system_prompt(text: str | None) -> str:
+    """The system prompt as the model will read it (empty is allowed: the template's default)."""
+    return inputs.check_text(text, what="The system prompt", max_chars=MAX_SYSTEM_CHARS,
+                             allow_empty=True)
 
 
 def _messages(system_prompt: str, turns: list[dict]) -> list[dict]:
@@ -86,9 +104,7 @@ def build_chat_prompt(loaded: LoadedModel, system_prompt: str, history: list[dic
     """
     if not has_chat_template(loaded):
         raise NoChatTemplate(base_model_note(loaded))
-    if len(system_prompt) > MAX_SYSTEM_CHARS:
-        raise InputError(f"The system prompt is {len(system_prompt):,} characters; the limit is "
-                         f"{MAX_SYSTEM_CHARS:,}.")
+    system_prompt = check_system_prompt(system_prompt)
     if not history or history[-1]["role"] != "user":
         raise InputError("Please type a message first.")
     # A long reply setting must not crowd out the conversation on a short-context model.
@@ -118,7 +134,7 @@ def chat_stream(loaded: LoadedModel, prompt: ChatPrompt, params: GenerationParam
     """Stream the assistant's reply to a prepared chat prompt."""
     params = replace(params, max_new_tokens=min(params.max_new_tokens, prompt.max_new_tokens))
     yield from stream_text(loaded, prompt.input_ids, params, stop, skip_special_tokens=True,
-                           collect_ids=collect_ids, on_wait=on_wait)
+                           collect_ids=collect_ids, on_wait=on_wait, messages=prompt.messages)
 
 
 def reply_stream(loaded: LoadedModel, system_prompt: str, history: list[dict],

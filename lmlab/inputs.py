@@ -23,6 +23,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # the model sees ("Trojan Source"); they are dropped, ordinary RTL text is kept.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+CHARS_PER_PAGE = 2_500  # a printed page of prose, for limits on long texts
 
 
 def plain_text(text: str) -> str:
@@ -38,7 +39,7 @@ def plain_text(text: str) -> str:
 
 
 def check_text(text: Any, *, what: str = "The text", max_chars: int,
-               empty: str | None = None, strip: bool = False) -> str:
+               empty: str | None = None, strip: bool = False, allow_empty: bool = False) -> str:
     """A usable piece of text, or InputError with one sentence.
 
     `what` names the input in the sentence ("The prompt", "Your message");
@@ -49,13 +50,24 @@ def check_text(text: Any, *, what: str = "The text", max_chars: int,
     if not isinstance(text, str):
         raise InputError(f"{what} must be text.")
     if len(text) > max_chars:  # before any cleaning or tokenizing: a paste of 1 MB is cheap
-        raise InputError(f"{what} is {len(text):,} characters long; the limit here is "
-                         f"{max_chars:,} characters, so please shorten it.")
+        raise InputError(f"{what} is {len(text):,} characters long{_pages(len(text))}; the "
+                         f"limit here is {max_chars:,} characters{_pages(max_chars)}, so please "
+                         "shorten it.")
     text = plain_text(text)
-    if not text.strip() or not any(unicodedata.category(c)[0] != "Z" and not c.isspace()
-                                   and c not in "\u200b\u200c\u200d\ufeff" for c in text):
+    if not allow_empty and not has_visible_text(text):
         raise InputError(empty or f"Please type some text first ({what.lower()} is empty).")
     return text.strip() if strip else text
+
+
+def has_visible_text(text: str) -> bool:
+    """True when something other than spaces and zero-width characters is there."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Zs", "Zl", "Zp")
+               for c in text)
+
+
+def _pages(chars: int) -> str:
+    """' (about N pages)' for texts long enough that pages mean more than characters."""
+    return f" (about {chars / CHARS_PER_PAGE:,.0f} pages)" if chars >= 10_000 else ""
 
 
 def token_ids(tokenizer, text: str) -> list[int]:
@@ -81,17 +93,19 @@ def encode_text(loaded, text: Any, *, what: str = "The text", max_tokens: int,
     """Token ids (1, T) of a checked text for a loaded model.
 
     The token limit is the smaller of `max_tokens` and the model's context; the
-    character limit defaults to 8 characters per allowed token, far above any
+    character limit defaults to 16 characters per allowed token, far above any
     real text, so a check in characters never refuses what the tokens allow.
+    `why` may name the limit as {limit}.
     """
     import torch
 
     limit = min(int(max_tokens), int(getattr(loaded, "context_length", max_tokens)))
-    text = check_text(text, what=what, max_chars=max_chars or max(200, 8 * limit), empty=empty)
+    text = check_text(text, what=what, max_chars=max_chars or max(2_000, 16 * limit), empty=empty)
     ids = token_ids(loaded.tokenizer, text)
     if limit < max_tokens and not why:
-        why = f"the model reads at most {limit:,}"
-    check_token_count(len(ids), what=what, max_tokens=limit, min_tokens=min_tokens, why=why)
+        why = "the model reads at most {limit:,}"
+    check_token_count(len(ids), what=what, max_tokens=limit, min_tokens=min_tokens,
+                      why=why.format(limit=limit))
     return torch.tensor([ids], dtype=torch.long)
 
 

@@ -12,6 +12,7 @@ from typing import Callable
 
 import torch
 
+from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 
@@ -42,12 +43,8 @@ def readable_tokens(tokenizer, ids: list[int]) -> list[str]:
 
 
 def encode_for_scoring(loaded: LoadedModel, text: str, max_tokens: int = MAX_LENS_TOKENS) -> torch.Tensor:
-    if text is None or not text.strip():
-        raise InputError("Please enter some text to score.")
-    ids = loaded.tokenizer(text, return_tensors="pt")["input_ids"]
-    limit = min(max_tokens, loaded.context_length)
-    if ids.shape[1] > limit:
-        raise InputError(f"The text is {ids.shape[1]:,} tokens; the limit here is {limit:,}.")
+    ids = inputs.encode_text(loaded, text, max_tokens=max_tokens,
+                             empty="Please enter some text to score.")
     if ids.shape[1] < 2:
         raise InputError("The text needs at least two tokens: the model scores each token "
                          "given the ones before it.")
@@ -153,12 +150,8 @@ class NextTokens:
 def prompt_next_logits(loaded: LoadedModel, prompt: str, on_wait: Callable[[], None] | None = None
                        ) -> torch.Tensor:
     """Logits (V,) for the token after a prompt; keep them to reshape by temperature."""
-    if prompt is None or not prompt.strip():
-        raise InputError("Please type a prompt first.")
-    ids = loaded.tokenizer(prompt, return_tensors="pt")["input_ids"]
-    limit = min(MAX_LENS_TOKENS, loaded.context_length)
-    if ids.shape[1] > limit:
-        raise InputError(f"The prompt is {ids.shape[1]:,} tokens; the limit here is {limit:,}.")
+    ids = inputs.encode_text(loaded, prompt, what="The prompt", max_tokens=MAX_LENS_TOKENS,
+                             empty="Please type a prompt first.")
     with _lock(loaded, on_wait):
         return next_token_logits(loaded, ids)
 

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from lmlab import languages
+from lmlab import inputs, languages
 from lmlab.attention import labels_by_decoding
 from lmlab.device import choose_device
 from lmlab.errors import InputError, LMLabError
@@ -36,7 +36,7 @@ from lmlab.text_chunks import Progress, chunk_text, map_reduce
 FALLBACK_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 MAX_TRANSLATE_CHARS = 5_000
 MAX_SUMMARY_CHARS = 30_000
-CHARS_PER_PAGE = 2_500  # a printed page of prose, for the limit message
+CHARS_PER_PAGE = inputs.CHARS_PER_PAGE
 MAX_ATTENTION_TOKENS = 256  # per side; longer chunks are cut before capture
 TRANSLATE_CHUNK_TOKENS = 160  # sentences per model call: short enough for a small model
 # T5 was trained with these task prefixes (Raffel et al., 2020).
@@ -172,15 +172,9 @@ class Seq2SeqParams(GenerationParams):
 
 
 def check_text(text: str | None, limit: int, task: str) -> str:
-    if text is None or not text.strip():
-        verb = "translate" if task == "translate" else "summarize"
-        raise InputError(f"Please type or paste some text to {verb} first.")
-    if len(text) > limit:
-        pages = len(text) / CHARS_PER_PAGE
-        raise InputError(f"The text is {len(text):,} characters (about {pages:,.0f} pages); the "
-                         f"limit here is {limit:,} characters (about {limit // CHARS_PER_PAGE} "
-                         "pages), so please paste a shorter part.")
-    return text.strip()
+    verb = "translate" if task == "translate" else "summarize"
+    return inputs.check_text(text, max_chars=limit, strip=True,
+                             empty=f"Please type or paste some text to {verb} first.")
 
 
 def check_language(text: str, src: str, tgt: str) -> None:

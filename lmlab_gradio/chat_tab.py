@@ -6,8 +6,8 @@ from contextlib import closing
 
 import gradio as gr
 
-from lmlab.chat import DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, check_message, reply_stream
-from lmlab.generation import GenerationParams
+from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, chat_params, check_message,
+                        check_system_prompt, reply_stream)
 from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, join_queue, load, model_dropdown
 
 
@@ -29,13 +29,12 @@ def chat(message, history, model_id, system_prompt=DEFAULT_SYSTEM_PROMPT, max_ne
          temperature=0.3):
     """Stream the assistant's reply to `message` after `history` (yields the reply so far)."""
     message = check_message(as_text(message, "The message"))
-    temperature = as_number(temperature, "Temperature", 0, 2)
-    params = GenerationParams(
-        max_new_tokens=as_number(max_new_tokens, "Max new tokens", 1, 1024, integer=True),
-        do_sample=temperature > 0, temperature=temperature or 1.0, top_p=0.9, seed=None)
+    system_prompt = check_system_prompt(as_text(system_prompt, "The system prompt"))
+    params, _ = chat_params(as_number(max_new_tokens, "Max new tokens", 1, 1024, integer=True),
+                            as_number(temperature, "Temperature", 0, 2))
     turns = plain_messages(history) + [{"role": "user", "content": message}]
     reply = ""
-    pieces = reply_stream(load(model_id), as_text(system_prompt, "The system prompt"), turns, params)
+    pieces = reply_stream(load(model_id), system_prompt, turns, params)
     with closing(pieces):  # a cancel ends the worker
         for piece in pieces:
             reply += piece

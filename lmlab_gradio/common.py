@@ -22,6 +22,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from lmlab.errors import InputError, LMLabError, user_message
+from lmlab.inputs import check_number, plain_text
 from lmlab.loading import LoadedModel, default_store
 from lmlab.registry import models_for
 from lmlab.sources import is_available
@@ -96,29 +97,17 @@ def handler(fn: Callable) -> Callable:
 # ---- arguments arriving through the API may be missing or of the wrong type ----
 
 def as_text(value: Any, label: str) -> str:
+    """Text from an API caller, cleaned as every input is (lmlab.inputs.plain_text)."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise InputError(f"{label} must be text.")
-    return value
+    return plain_text(value)
 
 
 def as_number(value: Any, label: str, low: float, high: float, integer: bool = False):
     """A number within [low, high], or InputError naming the argument and its range."""
-    span = f"between {low:g} and {high:g}"
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"{label} must be a number {span}.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{label} must be a number {span}.") from None
-    if math.isnan(number) or not low <= number <= high:
-        raise InputError(f"{label} must be {span}.")
-    if integer:
-        if number != int(number):
-            raise InputError(f"{label} must be a whole number {span}.")
-        return int(number)
-    return number
+    return check_number(value, name=label, low=low, high=high, integer=integer)
 
 
 # ---- models ----

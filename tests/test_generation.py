@@ -146,7 +146,7 @@ def test_stop_while_waiting_ends_without_running(tiny_gpt2):
 
 
 @pytest.mark.parametrize("prompt, fragment", [("", "type a prompt"), ("   \n", "type a prompt"),
-                                              ("x" * 30_000, "limit is")])
+                                              ("x" * 30_000, "limit here is")])
 def test_bad_prompts_get_one_sentence(tiny_gpt2, prompt, fragment):
     with pytest.raises(InputError) as info:
         list(generate_stream(tiny_gpt2, prompt, GenerationParams()))
