@@ -4,7 +4,9 @@
   purpose "generate" -> fastest dtype for the device, SDPA attention;
   purpose "inspect"  -> float32, for views that show exact numbers; attention
                         weights are captured inside `loaded.eager_attention()`.
-Each LoadedModel carries a lock: one forward/generate at a time per model.
+Each LoadedModel carries a fair lock (lmlab/turns.py): one forward at a time per
+model, users served in arrival order; streamed generation shares the model through
+its batching engine (lmlab/batching.py).
 A memory budget evicts the least recently used models first, so switching
 models on a small Space never runs out of memory.
 """
@@ -12,6 +14,8 @@ models on a small Space never runs out of memory.
 from __future__ import annotations
 
 import contextlib
+import gc
+import logging
 import os
 import threading
 import time
@@ -21,13 +25,16 @@ from typing import Any, Callable
 
 import torch
 
-from lmlab import sources
+from lmlab import hf, sources
 from lmlab.device import choose_device, choose_dtype
 from lmlab.errors import LMLabError, ModelUnavailable
+from lmlab.load_failures import Backoff, explain, is_out_of_memory
 from lmlab.registry import ModelSpec, get_spec
+from lmlab.turns import FairLock
 from lmlab.wordvectors import WordVectors, load_glove_folder
 
 PURPOSES = ("generate", "inspect")
+log = logging.getLogger("lmlab")
 
 
 @dataclass
@@ -42,7 +49,7 @@ class LoadedModel:
     path: str
     load_seconds: float
     nbytes: int
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    lock: FairLock = field(default_factory=FairLock, repr=False)  # turns in arrival order
     last_used: float = field(default_factory=time.monotonic)
 
     @property
@@ -89,14 +96,15 @@ def _model_bytes(model: Any) -> int:
 
 
 def _auto_class(kind: str):
-    import transformers as tf
-
-    return {"causal-lm": tf.AutoModelForCausalLM, "seq2seq": tf.AutoModelForSeq2SeqLM,
-            "encoder": tf.AutoModel, "masked-lm": tf.AutoModelForMaskedLM}[kind]
+    names = hf.tf()
+    return {"causal-lm": names.AutoModelForCausalLM, "seq2seq": names.AutoModelForSeq2SeqLM,
+            "encoder": names.AutoModel, "masked-lm": names.AutoModelForMaskedLM,
+            "seq-classifier": names.AutoModelForSequenceClassification,
+            "extractive-qa": names.AutoModelForQuestionAnswering}[kind]
 
 
 def load_uncached(spec: ModelSpec, purpose: str = "generate", device: str | None = None) -> LoadedModel:
-    """Load one model without any cache (the store calls this)."""
+    """Load one model without any cache (the store calls this). Errors propagate."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {PURPOSES}")
     device = device or choose_device()
@@ -106,29 +114,47 @@ def load_uncached(spec: ModelSpec, purpose: str = "generate", device: str | None
         vectors = load_glove_folder(path)
         return LoadedModel(spec, vectors, None, "cpu", None, purpose, where, path,
                            time.perf_counter() - start, vectors.nbytes)
-
-    from transformers import AutoTokenizer
-
-    dtype = choose_dtype(device, purpose)
-    kwargs = dict(trust_remote_code=False, use_safetensors=True, dtype=dtype)
-    if where == "offline":
-        kwargs["local_files_only"] = True
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False,
-                                                  local_files_only=where == "offline")
-        model = _auto_class(spec.kind).from_pretrained(path, attn_implementation="sdpa", **kwargs)
+        model, tokenizer, dtype = _build(spec, where, path, device, purpose)
     except (OSError, ValueError) as error:
         if where == "hub" and sources.offline_available(spec):
             # The Hub answered the probe but the download failed: use the embedded copy.
+            log.warning("Downloading %s failed (%s); using the embedded copy", spec.id, error)
             sources.forget_probe()
             return load_uncached_offline(spec, purpose, device)
-        raise ModelUnavailable(f"{spec.name} could not be loaded ({type(error).__name__}); "
-                               "try another model.") from error
+        raise
     model.to(device).eval()
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token
     return LoadedModel(spec, model, tokenizer, device, dtype, purpose, where, str(path),
                        time.perf_counter() - start, _model_bytes(model))
+
+
+def _build(spec: ModelSpec, where: str, path: str, device: str, purpose: str):
+    """(model, tokenizer, dtype) built under the process-wide build lock (see lmlab.hf)."""
+    names = hf.tf()
+    dtype = choose_dtype(device, purpose)
+    kwargs = dict(trust_remote_code=False, dtype=dtype)
+    folder, gguf = path, None
+    if path.endswith(".gguf"):  # the converted copy could not be written anywhere
+        folder, gguf = os.path.dirname(path), os.path.basename(path)
+        kwargs["gguf_file"] = gguf
+    else:
+        kwargs["use_safetensors"] = True
+    if where == "offline":
+        kwargs["local_files_only"] = True
+    with hf.build_lock:
+        hf.repair_tying()
+        tokenizer = names.AutoTokenizer.from_pretrained(
+            folder, trust_remote_code=False, local_files_only=where == "offline",
+            **({"gguf_file": gguf} if gguf else {}))
+        model = _auto_class(spec.kind).from_pretrained(folder, attn_implementation="sdpa",
+                                                       **kwargs)
+        if not hf.head_is_tied(model):
+            model.tie_weights()
+    if not hf.head_is_tied(model):
+        raise RuntimeError(f"{spec.id}: the output head is not tied to the embeddings")
+    return model, tokenizer, dtype
 
 
 def load_uncached_offline(spec: ModelSpec, purpose: str, device: str) -> LoadedModel:
@@ -161,6 +187,7 @@ class ModelStore:
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         self.evicted: list[tuple[str, str]] = []
+        self._backoff = Backoff()
 
     def loaded_keys(self) -> list[tuple[str, str]]:
         with self._lock:
@@ -190,16 +217,70 @@ class ModelStore:
             with self._lock:
                 if key in self._models:
                     return self._models[key]
-            try:
-                loaded = self._loader(spec, purpose, self.device)
-            except LMLabError:
-                raise
-            except Exception as error:  # a broken download, a bad config...
-                raise ModelUnavailable(f"{spec.name} failed to load; try another model.") from error
+            self._backoff.check(key)  # failed just now: say so, without reloading
+            loaded = self._load(spec, purpose, key)
             with self._lock:
                 self._evict_for(loaded.nbytes, keep=key)
                 self._models[key] = loaded
             return loaded
+
+    def _load(self, spec: ModelSpec, purpose: str, key: tuple[str, str]) -> LoadedModel:
+        """The loader's result; a failure is logged with its traceback and explained."""
+        try:
+            try:
+                loaded = self._loader(spec, purpose, self.device)
+            except Exception as error:
+                if not is_out_of_memory(error) or not self.trim(keep=key):
+                    raise
+                log.warning("Out of memory loading %s; unloaded other models, trying again",
+                            spec.id)
+                loaded = self._loader(spec, purpose, self.device)
+        except ModelUnavailable as error:
+            if error.__cause__ is None and error.__context__ is None:
+                raise  # a plain sentence (offline, not installed): nothing failed
+            self._fail(spec, purpose, key, error, str(error))
+        except LMLabError:
+            raise
+        except Exception as error:  # a broken download, a damaged file, out of memory...
+            self._fail(spec, purpose, key, error, None)
+        self._backoff.clear(key)
+        return loaded
+
+    def _fail(self, spec, purpose, key, error, message):
+        where = sources.likely_source(spec)
+        log.error("Loading %s for %s (from %s) failed", spec.id, purpose, where or "nowhere",
+                  exc_info=error)
+        if where == "offline" and spec.offline is not None and spec.offline.kind == "gguf" \
+                and not is_out_of_memory(error):
+            from lmlab.conversion import conversion_roots, remove_conversion
+
+            for root in conversion_roots():  # a damaged converted copy is rebuilt next time
+                remove_conversion(root / os.path.splitext(spec.offline.file)[0])
+        message = message or explain(spec, error, where)
+        self._backoff.record(key, message)
+        raise ModelUnavailable(message) from error
+
+    def retry(self, model_id: str, purpose: str = "generate") -> None:
+        """Forget the last failure of a model, so the next get() loads it at once."""
+        spec = get_spec(model_id)
+        self._backoff.clear((spec.id, "generate" if spec.kind == "word-vectors" else purpose))
+
+    def failed(self, model_id: str, purpose: str = "generate") -> bool:
+        spec = get_spec(model_id)
+        return self._backoff.failed((spec.id, "generate" if spec.kind == "word-vectors"
+                                     else purpose))
+
+    def trim(self, keep: tuple[str, str] | None = None) -> bool:
+        """Unload every model but `keep` (memory ran short); True if any was unloaded."""
+        with self._lock:
+            dropped = [k for k in self._models if k != keep]
+            for old_key in dropped:
+                del self._models[old_key]
+                self.evicted.append(old_key)
+        gc.collect()
+        if self.device.startswith("cuda") and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return bool(dropped)
 
     def _evict_for(self, incoming: int, keep: tuple[str, str]) -> None:
         used = sum(m.nbytes for m in self._models.values())

@@ -1,31 +1,37 @@
 """Finding a model's files: the Hub when reachable, the embedded copy otherwise.
 
 Offline detection must be fast (a classroom behind a firewall must not wait on
-time-outs): HF_HUB_OFFLINE / LMLAB_OFFLINE answer at once, otherwise one TCP
-connect to the Hub endpoint (HF_ENDPOINT honoured) with a short time-out,
-remembered for a minute.
+time-outs): HF_HUB_OFFLINE / LMLAB_OFFLINE answer at once; otherwise one HTTP
+request to the Hub endpoint's API (HF_ENDPOINT honoured) with a short time-out.
+A bare TCP connect is not enough: a captive portal or a hanging proxy accepts
+connections and never answers. The answer is shared by every session of the
+process and remembered for a minute.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
 import os
-import shutil
-import socket
-import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 from lmlab.errors import ModelUnavailable
 from lmlab.registry import ModelSpec, OfflineSource
+
+log = logging.getLogger("lmlab")
 
 _TRUE = {"1", "true", "yes", "on"}
 _probe_lock = threading.Lock()
 _probe_cache: dict[str, tuple[float, bool]] = {}
 PROBE_TTL_S = 60.0
-PROBE_TIMEOUT_S = 1.5
+PROBE_TIMEOUT_S = 2.5
+PROBE_PATH = "/api/models?limit=1"
+REBUILD_COMMAND = "make setup"
 
 
 def hub_endpoint() -> str:
@@ -37,24 +43,50 @@ def offline_forced() -> bool:
                for v in ("HF_HUB_OFFLINE", "LMLAB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
+def _hub_api_answer(url: str, timeout: float) -> bool:
+    """True when `url` answers like the Hub API: JSON, or a refusal that asks for a token.
+
+    A captive portal's login page (HTML, often after a redirect) is not an answer.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "lmlab-probe",
+                                                   "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            json.loads(response.read(65536).decode("utf-8", "replace"))
+            return True
+    except urllib.error.HTTPError as error:
+        return error.code in (401, 403)
+    except (OSError, ValueError):  # refused, time-out, DNS, TLS, not JSON
+        return False
+
+
+def _http_answers(url: str, timeout: float) -> bool:
+    """`_hub_api_answer` within `timeout` seconds in all (a server that trickles bytes
+    cannot hold a page longer than that)."""
+    result: list[bool] = []
+    worker = threading.Thread(target=lambda: result.append(_hub_api_answer(url, timeout)),
+                              name="lmlab-hub-probe", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
+
+
 def hub_reachable() -> bool:
-    """True when the Hub (or its mirror) answers a TCP connect quickly."""
+    """True when the Hub (or its mirror) answers an HTTP request quickly."""
     if offline_forced():
         return False
     endpoint = hub_endpoint()
-    now = time.monotonic()
-    with _probe_lock:
+    with _probe_lock:  # one probe at a time: sessions arriving together share its answer
         cached = _probe_cache.get(endpoint)
-        if cached and now - cached[0] < PROBE_TTL_S:
+        if cached and time.monotonic() - cached[0] < PROBE_TTL_S:
             return cached[1]
-        url = urlparse(endpoint)
-        port = url.port or (443 if url.scheme == "https" else 80)
-        try:
-            with socket.create_connection((url.hostname, port), timeout=PROBE_TIMEOUT_S):
-                ok = True
-        except OSError:
-            ok = False
-        _probe_cache[endpoint] = (now, ok)
+        start = time.monotonic()
+        ok = _http_answers(endpoint + PROBE_PATH, PROBE_TIMEOUT_S)
+        if not ok:
+            log.warning("The Hugging Face Hub at %s gave no answer within %.1f s (%.1f s spent); "
+                        "LM Lab uses its embedded models.", endpoint, PROBE_TIMEOUT_S,
+                        time.monotonic() - start)
+        _probe_cache[endpoint] = (time.monotonic(), ok)
         return ok
 
 
@@ -105,7 +137,8 @@ def resolve(spec: ModelSpec, prefer_hub: bool = True) -> tuple[str, str]:
         raise ModelUnavailable(
             f"{spec.name} needs the Hugging Face Hub, which cannot be reached from here; "
             "choose a model marked 'offline' or connect to the internet.")
-    raise ModelUnavailable(f"{spec.name} is not installed; run the setup command again.")
+    raise ModelUnavailable(f"{spec.name} is not installed; run `{REBUILD_COMMAND}` and "
+                           "restart LM Lab.")
 
 
 def offline_path(src: OfflineSource) -> Path:
@@ -113,48 +146,17 @@ def offline_path(src: OfflineSource) -> Path:
         return Path(src.path)
     folder = package_dir(src.package)
     if folder is None:
-        raise ModelUnavailable(f"The package {src.package} is not installed; run the setup again.")
+        raise ModelUnavailable(f"The package {src.package} is not installed; run "
+                               f"`{REBUILD_COMMAND}` and restart LM Lab.")
     if src.kind == "gguf":
+        from lmlab.conversion import converted_gguf
+
         return converted_gguf(folder, src.file)
     return folder / src.file
 
 
-_convert_lock = threading.Lock()
-
-
-def converted_gguf(folder: Path, gguf_file: str) -> Path:
-    """A safetensors checkpoint converted once from a GGUF file, then reused.
-
-    Loading GGUF dequantizes every tensor (~20-35 s on 2 cores); the converted
-    folder reloads in well under a second. The conversion writes to a temporary
-    folder and renames it, so a crash never leaves a half-written checkpoint.
-    """
-    target = cache_dir() / "converted" / Path(gguf_file).stem
-    if (target / "config.json").exists():
-        return target
-    with _convert_lock:
-        if (target / "config.json").exists():
-            return target
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
-        quantized = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file,
-                                                         dtype=torch.float32)
-        config = quantized.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config  # the weights are dequantized now
-        config.dtype = torch.float32
-        model = AutoModelForCausalLM.from_config(config)
-        model.load_state_dict(quantized.state_dict())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-        try:
-            model.save_pretrained(tmp, safe_serialization=True)
-            tokenizer.save_pretrained(tmp)
-            tmp.rename(target)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not (target / "config.json").exists():
-                raise
-        return target
+def likely_source(spec: ModelSpec) -> str | None:
+    """Where `resolve` would look for `spec` right now, without converting anything."""
+    if spec.hub_repo and hub_reachable():
+        return "hub"
+    return "offline" if offline_available(spec) else None

@@ -36,7 +36,7 @@ def test_dtype_per_device_and_purpose(monkeypatch):
 def test_offline_is_detected_at_once(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     called = []
-    monkeypatch.setattr(sources.socket, "create_connection", lambda *a, **k: called.append(a))
+    monkeypatch.setattr(sources, "_http_answers", lambda *a: called.append(a) or True)
     sources.forget_probe()
     assert sources.hub_reachable() is False
     assert called == []
@@ -46,17 +46,12 @@ def test_hf_endpoint_mirror_is_probed(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("LMLAB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", "http://mirror.example:8080")
+    monkeypatch.setenv("HF_ENDPOINT", "http://mirror.example:8080/")
     seen = []
-
-    def fake_connect(address, timeout):
-        seen.append((address, timeout))
-        raise OSError("unreachable")
-
-    monkeypatch.setattr(sources.socket, "create_connection", fake_connect)
+    monkeypatch.setattr(sources, "_http_answers", lambda url, t: seen.append((url, t)) or False)
     sources.forget_probe()
     assert sources.hub_reachable() is False
-    assert seen == [(("mirror.example", 8080), sources.PROBE_TIMEOUT_S)]
+    assert seen == [("http://mirror.example:8080" + sources.PROBE_PATH, sources.PROBE_TIMEOUT_S)]
     sources.hub_reachable()
     assert len(seen) == 1  # remembered, not probed again
     sources.forget_probe()
