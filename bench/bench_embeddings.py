@@ -4,7 +4,7 @@
 
 Prints:
   - one analogy query (king - man + woman, top 10) over the 400k GloVe 6B 50d words
-    through the app's own lmlab.glove.evaluate (matrix normalized once at load, one
+    through the app's own lmlab.word_arithmetic.evaluate (matrix normalized once at load, one
     matrix-vector product, argpartition) against the naive way written out below
     (normalize all 400k rows and sort them all, on every query); best of interleaved
     repeats, and the ratio (target <= 5 ms for the app's query). The query reads the
@@ -35,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from lmlab import glove  # noqa: E402
+from lmlab import glove_training, word_arithmetic  # noqa: E402
 from lmlab.embeddings import METHODS, Item, glove_embeddings, project  # noqa: E402
 from lmlab.loading import ModelStore  # noqa: E402
 
@@ -53,7 +53,7 @@ def load() -> str:
 
 def naive_query(vectors, expression: str, k: int = 10) -> list[str]:
     """The slow way: normalize every one of the 400k rows, then sort every score."""
-    terms = glove.parse_expression(expression)
+    terms = word_arithmetic.parse_expression(expression)
     raw = vectors.vectors
     query = np.zeros(raw.shape[1], dtype=np.float32)
     for term in terms:
@@ -67,7 +67,7 @@ def naive_query(vectors, expression: str, k: int = 10) -> list[str]:
 
 
 def bench_query(vectors, repeats: int) -> None:
-    app = [a.word for a in glove.evaluate(vectors, EXPRESSION, 10)]  # warm-up
+    app = [a.word for a in word_arithmetic.evaluate(vectors, EXPRESSION, 10)]  # warm-up
     slow = naive_query(vectors, EXPRESSION, 10)
     assert app == slow, (app, slow)  # same answers, the fast way and the slow way
     best_app = best_naive = best_read = float("inf")
@@ -78,14 +78,14 @@ def bench_query(vectors, repeats: int) -> None:
         best_read = min(best_read, (time.perf_counter() - start) / 10)
         start = time.perf_counter()
         for _ in range(10):
-            glove.evaluate(vectors, EXPRESSION, 10)
+            word_arithmetic.evaluate(vectors, EXPRESSION, 10)
         best_app = min(best_app, (time.perf_counter() - start) / 10)
         start = time.perf_counter()
         naive_query(vectors, EXPRESSION, 10)
         best_naive = min(best_naive, time.perf_counter() - start)
     ms = best_app * 1000
     print(f"(a) {EXPRESSION} over {len(vectors.words):,} words: answers {', '.join(app[:5])}, …")
-    print(f"    app query (lmlab.glove.evaluate): {ms:.2f} ms; naive (normalize + full sort "
+    print(f"    app query (lmlab.word_arithmetic.evaluate): {ms:.2f} ms; naive (normalize + full sort "
           f"every query): {best_naive * 1000:.1f} ms; best of {repeats}")
     print(f"    floor: reading the {vectors.unit.nbytes / 2**20:.0f} MiB normalized matrix once "
           f"(unit.sum()): {best_read * 1000:.2f} ms; the query is {best_app / best_read:.2f}x that")
@@ -96,14 +96,14 @@ def bench_query(vectors, repeats: int) -> None:
 def corpus_text() -> tuple[str, str]:
     """The first CORPUS_TOKENS tokens (whole lines) of Macbeth, then the Sonnets if short;
     if neither file is there, whatever corpus there is, repeated."""
-    files = [glove.CORPORA / "shakespeare_macbeth.txt", glove.CORPORA / "shakespeare_sonnets.txt"]
-    files = [f for f in files if f.is_file()] or sorted(glove.CORPORA.glob("*.txt"))
+    files = [glove_training.CORPORA / "shakespeare_macbeth.txt", glove_training.CORPORA / "shakespeare_sonnets.txt"]
+    files = [f for f in files if f.is_file()] or sorted(glove_training.CORPORA.glob("*.txt"))
     lines: list[str] = []
     tokens = 0
     while tokens < CORPUS_TOKENS:
         for path in files:
             for line in path.read_text(encoding="utf-8").splitlines():
-                n = len(glove._WORD.findall(line.lower()))
+                n = len(glove_training._WORD.findall(line.lower()))
                 if n == 0:
                     continue
                 lines.append(line)
@@ -115,19 +115,19 @@ def corpus_text() -> tuple[str, str]:
 
 def bench_training(repeats: int) -> None:
     text, name = corpus_text()
-    config = glove.GloveConfig()  # the page's defaults: 10 dims, 50 epochs, AdaGrad 0.1
+    config = glove_training.GloveConfig()  # the page's defaults: 10 dims, 50 epochs, AdaGrad 0.1
     best_counts = best_train = float("inf")
     result = None
     for _ in range(repeats):
         start = time.perf_counter()  # what the page's _counts does on a new corpus
-        lines = glove.tokenize_corpus(text)
-        vocab = glove.build_vocabulary(lines, 1000)
-        X = glove.cooccurrence(lines, vocab, window=5, distance_weighting=True)
+        lines = glove_training.tokenize_corpus(text)
+        vocab = glove_training.build_vocabulary(lines, 1000)
+        X = glove_training.cooccurrence(lines, vocab, window=5, distance_weighting=True)
         best_counts = min(best_counts, time.perf_counter() - start)
         start = time.perf_counter()
-        result = glove.train_glove(X, vocab.words, config)
+        result = glove_training.train_glove(X, vocab.words, config)
         best_train = min(best_train, time.perf_counter() - start)
-    stats = glove.corpus_stats(lines)
+    stats = glove_training.corpus_stats(lines)
     print(f"(b) GloVe from scratch on {name}: {stats['tokens']:,} tokens, {len(vocab):,}-word "
           f"vocabulary, {int((X > 0).sum()):,} non-zero X_ij, {config.dim} dims, "
           f"{config.epochs} epochs {config.optimizer}")
@@ -135,7 +135,7 @@ def bench_training(repeats: int) -> None:
           f"({best_train / config.epochs * 1000:.1f} ms/epoch); best of {repeats}")
     print(f"    J: {result.initial_loss:,.1f} at the start -> {result.final_loss:,.1f} after "
           f"{config.epochs} epochs ({result.final_loss / result.initial_loss:.3f} of the start)")
-    near = ", ".join(n.word for n in glove.small_neighbours(result.vectors, result.words, "king", 5))
+    near = ", ".join(n.word for n in glove_training.small_neighbours(result.vectors, result.words, "king", 5))
     print(f"    nearest to 'king' in the trained vectors: {near}")
     print(f"    training {best_train:.2f} s (target <= {TRAIN_TARGET_S:.0f} s) "
           f"{'OK' if best_train <= TRAIN_TARGET_S else 'MISSED'}")

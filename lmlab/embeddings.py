@@ -208,7 +208,7 @@ def hidden_state_embeddings(loaded: LoadedModel, texts: list[str], layer: int,
 def glove_embeddings(vectors: WordVectors, items: list[Item], max_suggest: int = 3
                      ) -> tuple[list[Item], np.ndarray, list[str], list[str]]:
     """Mean GloVe vector of each item's words; items with no known word are left out."""
-    from lmlab.glove import suggest
+    from lmlab.word_arithmetic import suggest
 
     kept, rows, details, missing = [], [], [], []
     for item in items:

@@ -1,16 +1,15 @@
-"""Streaming text generation on a loaded causal LM.
+"""Text generation on a loaded causal LM: settings, prompts, strategies.
 
-preprocess (validate + tokenize) -> forward (model.generate in a worker thread,
-token ids pushed to a queue) -> postprocess (incremental decoding in the
-caller's thread). The caller consumes a plain generator, so Streamlit's
-`st.write_stream` and Gradio's `yield` both stream without touching UI code
-from the worker thread.
+preprocess (validate + tokenize) -> forward -> postprocess. Streamed text comes
+from the model's engine (lmlab/streaming.py -> lmlab/engine.py), which batches
+every user's request and decodes the text in its own thread; the caller consumes
+a plain generator, so Streamlit's `st.write_stream` and Gradio's `yield` both
+stream without touching UI code from another thread. Beam search and several
+outputs run `generate` whole, taking the model in turn (lmlab/turns.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -20,13 +19,12 @@ import torch
 
 from lmlab.errors import InputError, LMLabError
 from lmlab.loading import LoadedModel
+from lmlab.streaming import STREAM_INTERVAL_S, stream_events, stream_ids, stream_text  # noqa: F401
+from lmlab.turns import LOCK_WAIT_S, WAITING_MESSAGE, acquire, model_turn  # noqa: F401
 
 MAX_PROMPT_CHARS = 20_000
 MAX_NEW_TOKENS_LIMIT = 1024
 MAX_RETURN_SEQUENCES = 8
-LOCK_WAIT_S = 120.0
-STREAM_INTERVAL_S = 0.1  # at most ten screen updates a second: smooth to read, cheap to draw
-WAITING_MESSAGE = "Another user is generating with this model; your turn comes next…"
 
 
 @dataclass
@@ -40,6 +38,7 @@ class GenerationParams:
     repetition_penalty: float = 1.0
     seed: int | None = 0
     num_return_sequences: int = 1
+    stop_strings: tuple[str, ...] = ()  # streamed text ends before the first of these
 
     def validate(self) -> "GenerationParams":
         if not 1 <= int(self.max_new_tokens) <= MAX_NEW_TOKENS_LIMIT:
@@ -119,34 +118,6 @@ def encode_prompt(loaded: LoadedModel, prompt: str, max_new_tokens: int) -> torc
     return ids
 
 
-class _QueueStreamer:
-    """Receives token ids from generate() and hands them to the consumer."""
-
-    def __init__(self, skip_prompt_len: int):
-        self.queue: queue.Queue = queue.Queue()
-        self._skip = True
-
-    def put(self, value: torch.Tensor) -> None:
-        if self._skip:  # generate() first puts the prompt
-            self._skip = False
-            return
-        self.queue.put(value.reshape(-1).tolist())
-
-    def end(self) -> None:
-        self.queue.put(None)
-
-
-class _StopOnEvent:
-    """A stopping criterion that ends generation when the user presses stop."""
-
-    def __init__(self, event: threading.Event):
-        self.event = event
-
-    def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool,
-                          device=input_ids.device)
-
-
 def normalize_params(params: GenerationParams) -> tuple[GenerationParams, list[str]]:
     """Turn edge settings that have a clear meaning into that meaning, with a note.
 
@@ -169,167 +140,14 @@ def normalize_params(params: GenerationParams) -> tuple[GenerationParams, list[s
     return params, notes
 
 
-def acquire(loaded: LoadedModel, timeout: float = LOCK_WAIT_S,
-            on_wait: Callable[[], None] | None = None) -> None:
-    """Take the model's lock; if another user holds it, call on_wait, then wait our turn."""
-    if loaded.lock.acquire(blocking=False):
-        return
-    if on_wait is not None:
-        on_wait()
-    if not loaded.lock.acquire(timeout=timeout):
-        raise LMLabError("The model is busy with other users right now; please try again in a moment.")
-
-
-@contextlib.contextmanager
-def model_turn(loaded: LoadedModel, on_wait: Callable[[], None] | None = None,
-               timeout: float = LOCK_WAIT_S):
-    """Hold the model's lock for a block (it is re-entrant for the same thread)."""
-    acquire(loaded, timeout, on_wait)
-    try:
-        yield loaded
-    finally:
-        loaded.lock.release()
-
-
-def stream_ids(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationParams,
-               stop: threading.Event | None = None, attention_mask: torch.Tensor | None = None,
-               on_wait: Callable[[], None] | None = None) -> Iterator[list[int]]:
-    """Yield lists of new token ids as the model produces them (batch size 1, no beams)."""
-    from transformers import StoppingCriteriaList
-
-    params.validate()
-    if params.num_beams > 1:
-        raise InputError("Streaming works token by token; use beam width 1 (beam search is "
-                         "shown without streaming).")
-    if params.num_return_sequences > 1:
-        raise InputError("Streaming shows one text; several outputs are shown without streaming.")
-    stop = stop or threading.Event()
-    streamer = _QueueStreamer(input_ids.shape[1])
-    model = loaded.model
-    kwargs = params.generate_kwargs()
-    kwargs.update(input_ids=input_ids.to(loaded.device), streamer=streamer,
-                  attention_mask=(attention_mask if attention_mask is not None
-                                  else torch.ones_like(input_ids)).to(loaded.device),
-                  stopping_criteria=StoppingCriteriaList([_StopOnEvent(stop)]),
-                  pad_token_id=loaded.tokenizer.pad_token_id)
-    errors: list[BaseException] = []
-
-    def work():
-        # The worker both takes and releases the model's lock: a consumer generator
-        # may be resumed on a different thread each step (Gradio runs sync
-        # generators on a thread pool), and a lock must be released by its owner.
-        try:
-            if not _take_turn(loaded, stop, streamer):
-                return
-        except BaseException as error:
-            errors.append(error)
-            streamer.end()
-            return
-        try:
-            if params.seed is not None:
-                torch.manual_seed(int(params.seed))
-            with torch.inference_mode():
-                model.generate(**kwargs)
-        except BaseException as error:  # surfaced in the consumer thread
-            errors.append(error)
-        finally:
-            loaded.lock.release()
-            streamer.end()
-
-    thread = threading.Thread(target=work, name="lmlab-generate", daemon=True)
-    try:
-        thread.start()
-        next_at = 0.0  # the first tokens go out at once
-        done = False
-        while not done:
-            # Between updates the consumer sleeps instead of waking on every token: on a
-            # 2-core machine each wake-up preempts one of the model's compute threads.
-            pause = next_at - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            batch: list[int] = []
-            item = streamer.queue.get()
-            while True:
-                if item is None:
-                    done = True
-                    break
-                if item is _WAITING:
-                    if on_wait is not None:
-                        on_wait()
-                else:
-                    batch.extend(item)
-                try:
-                    item = streamer.queue.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                yield batch
-                next_at = time.monotonic() + STREAM_INTERVAL_S
-    finally:
-        stop.set()  # consumer went away (rerun, closed tab): end the worker early
-        thread.join()
-    if errors:
-        if isinstance(errors[0], LMLabError):
-            raise errors[0]
-        raise LMLabError("Generation failed inside the model; try a shorter prompt or other settings.") from errors[0]
-
-
-_WAITING = object()  # queue marker: the model is busy with someone else
-
-
-def _take_turn(loaded: LoadedModel, stop: threading.Event, streamer: "_QueueStreamer",
-               timeout: float | None = None) -> bool:
-    """Wait for the model's lock in the worker; False if the user stopped while waiting."""
-    if loaded.lock.acquire(blocking=False):
-        return True
-    streamer.queue.put(_WAITING)
-    deadline = time.monotonic() + (LOCK_WAIT_S if timeout is None else timeout)
-    while not stop.is_set():
-        if loaded.lock.acquire(timeout=0.2):
-            return True
-        if time.monotonic() > deadline:
-            raise LMLabError("The model is busy with other users right now; please try again "
-                             "in a moment.")
-    streamer.end()
-    return False
-
-
-def stream_text(loaded: LoadedModel, input_ids: torch.Tensor, params: GenerationParams,
-                stop: threading.Event | None = None, skip_special_tokens: bool = True,
-                collect_ids: list[int] | None = None, on_wait: Callable[[], None] | None = None
-                ) -> Iterator[str]:
-    """Yield text pieces; decoding the whole tail keeps multi-byte characters intact.
-
-    `collect_ids`, if given, receives the new token ids as they arrive (for
-    colouring the text by probability afterwards).
-    """
-    tokenizer = loaded.tokenizer
-    new_ids: list[int] = collect_ids if collect_ids is not None else []
-    shown = ""
-    # closing(): a for loop does not pass close() on, and a run interrupted by a rerun
-    # keeps its frames (and so this generator) alive in the exception's traceback; the
-    # worker must end now, not whenever the garbage collector gets to it.
-    with contextlib.closing(stream_ids(loaded, input_ids, params, stop, on_wait=on_wait)) as chunks:
-        for ids in chunks:
-            new_ids.extend(ids)
-            text = tokenizer.decode(new_ids, skip_special_tokens=skip_special_tokens)
-            if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
-                continue
-            if len(text) > len(shown):
-                yield text[len(shown):]
-                shown = text
-    final = tokenizer.decode(new_ids, skip_special_tokens=skip_special_tokens)
-    if len(final) > len(shown):  # the stream ended inside a broken byte sequence
-        yield final[len(shown):]
-
-
 def generate_stream(loaded: LoadedModel, prompt: str, params: GenerationParams,
                     stop: threading.Event | None = None, collect_ids: list[int] | None = None,
                     on_wait: Callable[[], None] | None = None) -> Iterator[str]:
     """Validate a plain-text prompt, then stream its continuation."""
     params.validate()
     ids = encode_prompt(loaded, prompt, params.max_new_tokens)
-    yield from stream_text(loaded, ids, params, stop, collect_ids=collect_ids, on_wait=on_wait)
+    yield from stream_text(loaded, ids, params, stop, collect_ids=collect_ids, on_wait=on_wait,
+                           prompt=prompt)
 
 
 def generate_text(loaded: LoadedModel, prompt: str, params: GenerationParams) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lmlab import glove
+from lmlab import word_arithmetic
 from lmlab.errors import InputError
 from lmlab.viz.embeddings import neighbour_bars
 from lmlab.wordvectors import WordVectors
@@ -18,14 +18,11 @@ EXAMPLES = ["king - man + woman", "paris - france + italy", "walked - walk + swi
 def analogy(expression, model_id="glove-6B-50d", k=10):
     """(bars of the closest words, the answers as JSON) for an expression of words."""
     expression = as_text(expression, "The expression")
-    k = as_number(k, "Answers", 1, glove.MAX_TOP_K, integer=True)
-    if len(expression) > glove.MAX_EXPRESSION_CHARS:
-        raise InputError(f"The expression is {len(expression):,} characters; the limit is "
-                         f"{glove.MAX_EXPRESSION_CHARS}.")
+    k = as_number(k, "Answers", 1, word_arithmetic.MAX_TOP_K, integer=True)
     vectors = load(model_id).model
     if not isinstance(vectors, WordVectors):
         raise InputError("Pick a word-vector model (GloVe) for the calculator.")
-    answers = glove.evaluate(vectors, expression, k)
+    answers = word_arithmetic.evaluate(vectors, expression, k)
     figure = neighbour_bars([a.word for a in answers], [a.cosine for a in answers],
                             f"{expression.strip()} ≈ {answers[0].word}")
     return figure, [{"word": a.word, "cosine": a.cosine} for a in answers]
@@ -37,8 +34,8 @@ def build() -> None:
                 "the words you typed are left out.")
     with gr.Row():
         expression = gr.Textbox("king - man + woman", label="Expression", scale=3,
-                                max_length=glove.MAX_EXPRESSION_CHARS)
-        k = gr.Slider(1, glove.MAX_TOP_K, value=10, step=1, label="Answers", scale=1)
+                                max_length=word_arithmetic.MAX_EXPRESSION_CHARS)
+        k = gr.Slider(1, word_arithmetic.MAX_TOP_K, value=10, step=1, label="Answers", scale=1)
         model = model_dropdown("word-vectors")
     gr.Examples([[e] for e in EXAMPLES], [expression], label="Try")
     run = gr.Button("Calculate", variant="primary")

@@ -11,7 +11,7 @@ from components.model_cache import load_model
 from components.sidebar import model_picker
 from lmlab import embeddings as emb
 from lmlab.errors import LMLabError
-from lmlab.glove import nearest
+from lmlab.word_arithmetic import nearest
 from lmlab.viz.embeddings import projection_scatter, similarity_heatmap
 
 # This page's widget and session keys (keys shared between pages live in components.state).
@@ -64,13 +64,13 @@ if EMB_ITEMS not in st.session_state:
 
 left, right = st.columns([1, 2])
 with left:
-    source = st.radio(t("Vectors from"), list(emb.SOURCES), format_func=emb.SOURCES.get,
+    source = st.radio(t("Vectors from"), list(emb.SOURCES), format_func=lambda k: t(emb.SOURCES[k]),
                       key=EMB_SOURCE)
     st.selectbox(t("Preset"), [*emb.PRESETS, CUSTOM], key=EMB_PRESET,
                  on_change=_load_preset)
-    text = st.text_area(f"{t('Words or sentences')} (one per line, up to {emb.MAX_ITEMS}; "
-                        "“item | group” colours groups)", height=260, key=EMB_ITEMS)
-    method = st.radio(t("Projection"), list(emb.METHODS), format_func=emb.METHODS.get,
+    text = st.text_area(t("Words or sentences (one per line, up to {max_items}; “item | group” "
+                          "colours groups)", max_items=emb.MAX_ITEMS), height=260, key=EMB_ITEMS)
+    method = st.radio(t("Projection"), list(emb.METHODS), format_func=lambda k: t(emb.METHODS[k]),
                       horizontal=True, key=EMB_METHOD)
     dims = st.radio(t("Dimensions"), [2, 3], horizontal=True, key=EMB_DIMS,
                     format_func=lambda d: f"{d}D")
@@ -80,7 +80,7 @@ layer = None
 if loaded is not None and source == "lm-hidden":
     layers = emb.layer_count(loaded)
     with left:
-        layer = st.slider(f"{t('Layer')} (0 = embeddings, {layers} = last)", 0, layers,
+        layer = st.slider(t("Layer (0 = embeddings, {layers} = last)", layers=layers), 0, layers,
                           min(layers, max(1, layers // 2)), key=EMB_LAYER)
 
 result = None
@@ -88,7 +88,7 @@ if loaded is not None:
     try:
         items, notes = emb.parse_items(text)
         key = ("embed", source, loaded.spec.id, layer, tuple(items))
-        with st.spinner("Computing the vectors…"):
+        with st.spinner(t("Computing the vectors…")):
             vectors = _memo(key, lambda: emb.embed(source, items, loaded, layer))
         spinner = ("Projecting… (the first UMAP run in a server compiles its code and can "
                    "take half a minute)" if method == "umap" else "Projecting…")
@@ -121,9 +121,10 @@ if result is not None:
             if st.session_state.get(EMB_LAST_CLICK) != (labels, clicked):
                 st.session_state[EMB_LAST_CLICK] = (labels, clicked)
                 st.session_state[EMB_FOCUS] = labels[clicked]
-        st.caption("Click a point (2D) or pick an item below to list its nearest neighbours. "
-                   "Distances in a 2D map are only a hint: the neighbours below are measured "
-                   f"in all {vectors.vectors.shape[1]} dimensions.")
+        st.caption(t("Click a point (2D) or pick an item below to list its nearest "
+                     "neighbours. Distances in a 2D map are only a hint: the neighbours below "
+                     "are measured in all {value} dimensions.",
+                     value=vectors.vectors.shape[1]))
         if st.session_state.get(EMB_FOCUS) not in labels:
             st.session_state[EMB_FOCUS] = labels[0]
         focus = st.selectbox(t("Nearest neighbours of"), labels, key=EMB_FOCUS)
@@ -138,7 +139,8 @@ if result is not None:
 
     shown = labels[:emb.MAX_HEATMAP_ITEMS]
     if len(labels) > emb.MAX_HEATMAP_ITEMS:
-        st.info(f"The heatmap shows the first {emb.MAX_HEATMAP_ITEMS} of {len(labels)} items.")
+        st.info(t("The heatmap shows the first {max_heatmap_items} of {n} items.",
+                  max_heatmap_items=emb.MAX_HEATMAP_ITEMS, n=len(labels)))
     matrix = emb.cosine_matrix(vectors.vectors[:len(shown)])
     st.plotly_chart(similarity_heatmap(matrix, shown, "Cosine similarity of every pair"),
                     width="stretch", key="emb_heatmap")

@@ -5,12 +5,13 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from components.analogy_view import analogy_benchmark
 from components.navigation import use_router
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
 from components.model_cache import load_model
-from lmlab import glove
+from lmlab import glove_training, word_arithmetic
 from lmlab.embeddings import project
 from lmlab.errors import LMLabError
 from lmlab.viz.embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
@@ -59,20 +60,21 @@ def _set_example() -> None:
 
 
 def calculator(vectors) -> None:
-    st.markdown(f"**{len(vectors.words):,} words × {vectors.dim} dimensions.** Type an "
-                "expression of words joined by + and − (a number before a word weighs it). "
-                "The answers are the words whose vectors point closest to the result "
-                "(cosine similarity); the words you typed are left out.")
+    st.markdown(t("**{n} words × {dim} dimensions.** Type an expression of words joined by "
+                  "+ and − (a number before a word weighs it). The answers are the words "
+                  "whose vectors point closest to the result (cosine similarity); the "
+                  "words you typed are left out.",
+                  n=f"{len(vectors.words):,}", dim=vectors.dim))
     st.session_state.setdefault(GLOVE_EXPR, "king - man + woman")
     col1, col2, col3 = st.columns([3, 2, 1])
     col2.selectbox(t("Examples"), list(EXAMPLES), key=GLOVE_EXAMPLE,
                    format_func=lambda e: f"{e}  ({EXAMPLES[e]})", on_change=_set_example)
     expression = col1.text_input(t("Expression"), key=GLOVE_EXPR,
-                                 max_chars=glove.MAX_EXPRESSION_CHARS)
-    k = col3.number_input(t("Answers"), 1, glove.MAX_TOP_K, 10, key=GLOVE_TOPK)
+                                 max_chars=word_arithmetic.MAX_EXPRESSION_CHARS)
+    k = col3.number_input(t("Answers"), 1, word_arithmetic.MAX_TOP_K, 10, key=GLOVE_TOPK)
     try:
-        answers = glove.evaluate(vectors, expression, int(k))
-        terms = glove.parse_expression(expression)
+        answers = word_arithmetic.evaluate(vectors, expression, int(k))
+        terms = word_arithmetic.parse_expression(expression)
     except LMLabError as error:
         show_error(error)
         return
@@ -92,7 +94,7 @@ def calculator(vectors) -> None:
     n1, n2 = st.columns([1, 2])
     word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60)
     try:
-        near = glove.nearest(vectors, word, 10)
+        near = word_arithmetic.nearest(vectors, word, 10)
         n2.plotly_chart(neighbour_bars([n.word for n in near], [n.cosine for n in near],
                                        f"Closest to “{word.strip().lower()}”"), width="stretch",
                        key="glove_neighbour_chart")
@@ -105,18 +107,19 @@ def calculator(vectors) -> None:
     a = s1.text_input(t("First word"), "cat", key=GLOVE_SIM_A, max_chars=60)
     b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, max_chars=60)
     try:
-        s3.metric("cosine similarity", f"{glove.similarity(vectors, a, b):.3f}")
+        s3.metric(t("cosine similarity"), f"{word_arithmetic.similarity(vectors, a, b):.3f}")
     except LMLabError as error:
         with s3:
             show_error(error)
 
 
 def _corpus_text() -> tuple[str, str]:
-    corpora = glove.sample_corpora()
+    corpora = glove_training.sample_corpora()
     choice = st.radio(t("Corpus"), [*corpora, TYPE_OWN], key=GLOVE_CORPUS, horizontal=True)
     if choice == TYPE_OWN:
-        text = st.text_area(f"{t('Your corpus')} (up to {glove.MAX_CORPUS_CHARS:,} characters; "
-                            "a window never crosses a line break)", height=160,
+        text = st.text_area(t("Your corpus (up to {max_corpus_chars} characters; a window never "
+                              "crosses a line break)",
+                              max_corpus_chars=f"{glove_training.MAX_CORPUS_CHARS:,}"), height=160,
                             key=GLOVE_CORPUS_TEXT,
                             value="the cat sat on the mat\nthe dog sat on the rug\n")
         return choice, text
@@ -129,9 +132,9 @@ def _counts(text: str, window: int, weighted: bool, vocab_cap: int):
     key = (digest, window, weighted, vocab_cap)
     memo = st.session_state.get("glove_counts_memo")
     if not memo or memo[0] != key:
-        lines = glove.tokenize_corpus(text)
-        vocab = glove.build_vocabulary(lines, vocab_cap)
-        memo = (key, (lines, vocab, glove.cooccurrence(lines, vocab, window, weighted)))
+        lines = glove_training.tokenize_corpus(text)
+        vocab = glove_training.build_vocabulary(lines, vocab_cap)
+        memo = (key, (lines, vocab, glove_training.cooccurrence(lines, vocab, window, weighted)))
         st.session_state["glove_counts_memo"] = memo
     return memo[1]
 
@@ -141,19 +144,21 @@ def from_scratch() -> None:
     c1, c2, c3 = st.columns(3)
     window = c1.slider(t("Window (words each side)"), 1, 10, 5, key=GLOVE_WINDOW)
     weighted = c2.checkbox(t("Weight by 1 / distance"), True, key=GLOVE_DISTANCE)
-    vocab_cap = c3.slider(t("Vocabulary: most frequent words kept"), 20, glove.MAX_TRAIN_VOCAB,
+    vocab_cap = c3.slider(t("Vocabulary: most frequent words kept"), 20, glove_training.MAX_TRAIN_VOCAB,
                           1000, 20, key=GLOVE_VOCAB)
     try:
         lines, vocab, X = _counts(text, window, weighted, vocab_cap)
     except LMLabError as error:
         show_error(error)
         return
-    stats = glove.corpus_stats(lines)
-    st.caption(f"{stats['tokens']:,} words on {stats['lines']:,} lines · {stats['distinct']:,} "
-               f"distinct · {len(vocab):,} kept · {int((X > 0).sum()):,} non-zero X_ij.")
+    stats = glove_training.corpus_stats(lines)
+    st.caption(t("{tokens} words on {lines} lines · {distinct} distinct · {n} kept · "
+                 "{int} non-zero X_ij.",
+                 tokens=f"{stats['tokens']:,}", lines=f"{stats['lines']:,}", distinct=f"{stats['distinct']:,}", n=f"{len(vocab):,}", int=f"{int((X > 0).sum()):,}"))
     if vocab.dropped:
-        st.info(f"{vocab.dropped:,} rarer words are left out of the vocabulary (cap: {vocab_cap:,}); "
-                "they still take up room in the window.")
+        st.info(t("{dropped} rarer words are left out of the vocabulary (cap: "
+                  "{vocab_cap}); they still take up room in the window.",
+                  dropped=f"{vocab.dropped:,}", vocab_cap=f"{vocab_cap:,}"))
     show = st.slider(t("Words in the heatmap (most frequent first)"), 5, min(40, len(vocab)),
                      min(20, len(vocab)), key=GLOVE_SHOW_WORDS)
     st.plotly_chart(cooccurrence_heatmap(X, vocab.words[:show],
@@ -164,12 +169,12 @@ def from_scratch() -> None:
     st.subheader(t("Weighting and training"))
     w1, w2 = st.columns([1, 2])
     with w1:
-        x_max = st.number_input("x_max", 1.0, 1000.0, 10.0, 1.0, key=GLOVE_XMAX)
-        alpha = st.slider("alpha", 0.05, 1.5, 0.75, 0.05, key=GLOVE_ALPHA)
+        x_max = st.number_input(t("x_max"), 1.0, 1000.0, 10.0, 1.0, key=GLOVE_XMAX)
+        alpha = st.slider(t("alpha"), 0.05, 1.5, 0.75, 0.05, key=GLOVE_ALPHA)
         dim = st.slider(t("Vector size"), 2, 100, 10, key=GLOVE_DIM)
         epochs = st.slider(t("Epochs"), 1, 500, 50, key=GLOVE_EPOCHS)
         optimizer = st.radio(t("Optimizer"), ["adagrad", "adam"], horizontal=True,
-                             format_func={"adagrad": "AdaGrad", "adam": "Adam"}.get,
+                             format_func=lambda k: t({"adagrad": "AdaGrad", "adam": "Adam"}[k]),
                              key=GLOVE_OPTIMIZER)
         lr = st.number_input(t("Learning rate"), 0.001, 1.0, 0.1 if optimizer == "adagrad" else 0.03,
                              0.01, format="%.3f", key=GLOVE_LR)
@@ -178,9 +183,9 @@ def from_scratch() -> None:
                   key="glove_weighting_chart")
 
     if run:
-        config = glove.GloveConfig(dim=dim, epochs=epochs, x_max=x_max, alpha=alpha,
+        config = glove_training.GloveConfig(dim=dim, epochs=epochs, x_max=x_max, alpha=alpha,
                                    optimizer=optimizer, learning_rate=lr)
-        bar = st.progress(0.0, text="Starting…")
+        bar = st.progress(0.0, text=t("Starting…"))
         chart = st.empty()
         history: list[float] = []
         every = max(1, epochs // 40)
@@ -188,13 +193,14 @@ def from_scratch() -> None:
         def progress(epoch: int, total: int, loss: float) -> None:
             # Called in this script run between epochs: safe to draw here.
             history.append(loss)
-            bar.progress(epoch / total, text=f"Epoch {epoch}/{total} · J = {loss:,.2f}")
+            bar.progress(epoch / total, text=t("Epoch {epoch}/{total} · J = {loss}",
+                                               epoch=epoch, total=total, loss=f"{loss:,.2f}"))
             if epoch % every == 0 or epoch == total:
                 chart.plotly_chart(loss_curve(history, total), width="stretch",
                                    key=f"glove_live_loss_{epoch}")
 
         try:
-            result = glove.train_glove(X, vocab.words, config, progress)
+            result = glove_training.train_glove(X, vocab.words, config, progress)
         except LMLabError as error:
             show_error(error)
             return
@@ -206,14 +212,14 @@ def from_scratch() -> None:
     if trained and trained["result"].words == vocab.words:
         _show_trained(trained["corpus"], trained["result"])
     elif trained:
-        st.caption("The corpus or vocabulary changed since the last training: train again.")
+        st.caption(t("The corpus or vocabulary changed since the last training: train again."))
 
 
-def _show_trained(name: str, result: glove.GloveResult) -> None:
+def _show_trained(name: str, result: glove_training.GloveResult) -> None:
     with st.container(key="glove_trained_box"):
-        st.success(f"Trained on “{name}”: J went from {result.initial_loss:,.2f} to "
-                   f"{result.final_loss:,.2f} in {result.config.epochs} epochs "
-                   f"({result.seconds:.2f} s). Each word's final vector is w + w̃.")
+        st.success(t("Trained on “{name}”: J went from {initial_loss} to {final_loss} in "
+                     "{epochs} epochs ({seconds} s). Each word's final vector is w + w̃.",
+                     name=name, initial_loss=f"{result.initial_loss:,.2f}", final_loss=f"{result.final_loss:,.2f}", epochs=result.config.epochs, seconds=f"{result.seconds:.2f}"))
         left, right = st.columns(2)
         left.plotly_chart(loss_curve(result.loss_history, result.config.epochs), width="stretch",
                           key="glove_loss_chart")
@@ -228,14 +234,15 @@ def _show_trained(name: str, result: glove.GloveResult) -> None:
             st.session_state[GLOVE_PROBE] = "apple" if "apple" in choices else choices[0]
         probe = st.selectbox(t("Nearest neighbours in the trained vectors"), choices,
                              key=GLOVE_PROBE)
-        near = glove.small_neighbours(result.vectors, result.words, probe, 8)
+        near = glove_training.small_neighbours(result.vectors, result.words, probe, 8)
         st.dataframe(pd.DataFrame([(n.word, round(n.cosine, 3)) for n in near],
                                   columns=["word", "cosine"]), hide_index=True)
 
 
 st.title(f"➕ {t('GloVe')}")
 show_lesson("glove")
-calc_tab, scratch_tab = st.tabs([t("Calculator on real GloVe"), t("GloVe from scratch")])
+calc_tab, eval_tab, scratch_tab = st.tabs([t("Calculator on real GloVe"),
+                                           t("Analogy test set"), t("GloVe from scratch")])
 with calc_tab:
     loaded = load_model("glove-6B-50d")
     if loaded is not None:
@@ -243,6 +250,9 @@ with calc_tab:
             calculator(loaded.model)
         except Exception as error:  # never a traceback in the UI
             show_error(error)
+with eval_tab:
+    if loaded is not None:
+        analogy_benchmark(loaded.model)
 with scratch_tab:
     try:
         from_scratch()

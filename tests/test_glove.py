@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmlab import glove
+from lmlab import glove_training, word_arithmetic
 from lmlab.errors import InputError
 from lmlab.registry import get_spec
 from lmlab.sources import offline_available
@@ -34,11 +34,11 @@ def real_glove() -> WordVectors:
 # ---------------------------------------------------------------- parser
 
 def test_parser_reads_words_numbers_and_signs():
-    terms = glove.parse_expression("King − man + 0.5 woman")
-    assert terms == [glove.Term(1.0, "king"), glove.Term(-1.0, "man"), glove.Term(0.5, "woman")]
-    assert glove.parse_expression("-man") == [glove.Term(-1.0, "man")]
-    assert glove.parse_expression("2 paris - 1.5 france") == [glove.Term(2.0, "paris"),
-                                                              glove.Term(-1.5, "france")]
+    terms = word_arithmetic.parse_expression("King − man + 0.5 woman")
+    assert terms == [word_arithmetic.Term(1.0, "king"), word_arithmetic.Term(-1.0, "man"), word_arithmetic.Term(0.5, "woman")]
+    assert word_arithmetic.parse_expression("-man") == [word_arithmetic.Term(-1.0, "man")]
+    assert word_arithmetic.parse_expression("2 paris - 1.5 france") == [word_arithmetic.Term(2.0, "paris"),
+                                                              word_arithmetic.Term(-1.5, "france")]
 
 
 @pytest.mark.parametrize("text", [
@@ -48,30 +48,30 @@ def test_parser_reads_words_numbers_and_signs():
 ])
 def test_parser_rejects_anything_but_words_numbers_and_signs(text):
     with pytest.raises(InputError) as info:
-        glove.parse_expression(text)
+        word_arithmetic.parse_expression(text)
     message = str(info.value)
     assert message and "\n" not in message
 
 
 def test_parser_never_evaluates_code():
-    source = inspect.getsource(glove)
+    source = inspect.getsource(word_arithmetic)
     assert "eval(" not in source and "exec(" not in source
 
 
 def test_too_many_terms_and_too_long_are_refused():
     with pytest.raises(InputError, match="limit"):
-        glove.parse_expression(" + ".join(["king"] * (glove.MAX_TERMS + 1)))
+        word_arithmetic.parse_expression(" + ".join(["king"] * (word_arithmetic.MAX_TERMS + 1)))
     with pytest.raises(InputError, match="characters"):
-        glove.parse_expression("a" * (glove.MAX_EXPRESSION_CHARS + 1))
+        word_arithmetic.parse_expression("a" * (word_arithmetic.MAX_EXPRESSION_CHARS + 1))
 
 
 # ---------------------------------------------------------------- queries
 
 def test_analogy_on_hand_made_vectors(toy_vectors):
-    answers = glove.evaluate(toy_vectors, "king - man + woman", k=3)
+    answers = word_arithmetic.evaluate(toy_vectors, "king - man + woman", k=3)
     assert answers[0].word == "queen"
     assert {"king", "man", "woman"}.isdisjoint(a.word for a in answers)
-    assert glove.analogy(toy_vectors, "man", "king", "woman", k=1)[0].word == "queen"
+    assert word_arithmetic.analogy(toy_vectors, "man", "king", "woman", k=1)[0].word == "queen"
     # The score is the cosine between the query and the answer, computed by hand.
     unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
     v = toy_vectors.vectors
@@ -83,21 +83,21 @@ def test_fast_query_matches_the_naive_full_sort():
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(3000)]
     vectors = WordVectors.from_arrays(words, rng.standard_normal((3000, 16)).astype(np.float32))
-    fast = glove.evaluate(vectors, "w1 - w2 + w3", k=20)
-    slow = glove.naive_evaluate(vectors, "w1 - w2 + w3", k=20)
+    fast = word_arithmetic.evaluate(vectors, "w1 - w2 + w3", k=20)
+    slow = word_arithmetic.naive_evaluate(vectors, "w1 - w2 + w3", k=20)
     assert [n.word for n in fast] == [n.word for n in slow]
     assert np.allclose([n.cosine for n in fast], [n.cosine for n in slow], atol=1e-5)
 
 
 def test_nearest_and_similarity(toy_vectors):
-    assert glove.nearest(toy_vectors, "king", 1)[0].word == "prince"
-    assert glove.similarity(toy_vectors, "man", "woman") == pytest.approx(0.0, abs=1e-6)
-    assert glove.similarity(toy_vectors, "king", "KING ") == pytest.approx(1.0, abs=1e-6)
+    assert word_arithmetic.nearest(toy_vectors, "king", 1)[0].word == "prince"
+    assert word_arithmetic.similarity(toy_vectors, "man", "woman") == pytest.approx(0.0, abs=1e-6)
+    assert word_arithmetic.similarity(toy_vectors, "king", "KING ") == pytest.approx(1.0, abs=1e-6)
 
 
 def test_unknown_word_gets_close_spellings(toy_vectors):
     with pytest.raises(InputError) as info:
-        glove.evaluate(toy_vectors, "qeen - man")
+        word_arithmetic.evaluate(toy_vectors, "qeen - man")
     assert "qeen" in str(info.value) and "queen" in str(info.value)
 
 
@@ -106,25 +106,25 @@ def test_a_swapped_letter_suggests_the_common_word_first():
     # frequency order).
     words = ["the", "king", "sign", "kin", "kings", "skin"]
     vectors = WordVectors.from_arrays(words, np.eye(6, dtype=np.float32))
-    assert glove.suggest(vectors, "kign") == ["king", "kin", "sign"]
-    assert glove.suggest(vectors, "zzzzzz") == []
+    assert word_arithmetic.suggest(vectors, "kign") == ["king", "kin", "sign"]
+    assert word_arithmetic.suggest(vectors, "zzzzzz") == []
 
 
 def test_words_that_cancel_out_get_a_sentence(toy_vectors):
     with pytest.raises(InputError, match="zero vector"):
-        glove.evaluate(toy_vectors, "king - king")
+        word_arithmetic.evaluate(toy_vectors, "king - king")
 
 
 def test_k_out_of_range_is_refused(toy_vectors):
     with pytest.raises(InputError):
-        glove.evaluate(toy_vectors, "king", k=0)
+        word_arithmetic.evaluate(toy_vectors, "king", k=0)
 
 
 def test_real_glove_answers_queen(real_glove):
-    assert glove.evaluate(real_glove, "king - man + woman", 5)[0].word == "queen"
-    assert glove.analogy(real_glove, "france", "paris", "italy", 1)[0].word == "rome"
+    assert word_arithmetic.evaluate(real_glove, "king - man + woman", 5)[0].word == "queen"
+    assert word_arithmetic.analogy(real_glove, "france", "paris", "italy", 1)[0].word == "rome"
     with pytest.raises(InputError, match="queen"):
-        glove.nearest(real_glove, "qeen")
+        word_arithmetic.nearest(real_glove, "qeen")
 
 
 # ---------------------------------------------------------------- co-occurrence
@@ -133,10 +133,10 @@ TEN = "the cat sat on the mat the dog sat down"
 
 
 def test_cooccurrence_matches_a_hand_count():
-    lines = glove.tokenize_corpus(TEN)
+    lines = glove_training.tokenize_corpus(TEN)
     assert sum(len(line) for line in lines) == 10
-    vocab = glove.build_vocabulary(lines)
-    X = glove.cooccurrence(lines, vocab, window=2, distance_weighting=True)
+    vocab = glove_training.build_vocabulary(lines)
+    X = glove_training.cooccurrence(lines, vocab, window=2, distance_weighting=True)
     at = lambda a, b: X[vocab.index[a], vocab.index[b]]  # noqa: E731
     # the@0-sat@2, sat@2-the@4, the@6-sat@8: three pairs at distance 2.
     assert at("the", "sat") == pytest.approx(1.5)
@@ -148,48 +148,48 @@ def test_cooccurrence_matches_a_hand_count():
     assert np.allclose(X, X.T)
     # 9 pairs at distance 1 and 8 at distance 2, each counted both ways.
     assert X.sum() == pytest.approx(2 * (9 * 1 + 8 * 0.5))
-    flat = glove.cooccurrence(lines, vocab, window=2, distance_weighting=False)
+    flat = glove_training.cooccurrence(lines, vocab, window=2, distance_weighting=False)
     assert flat.sum() == pytest.approx(2 * (9 + 8))
     assert flat[vocab.index["the"], vocab.index["sat"]] == pytest.approx(3.0)
 
 
 def test_windows_do_not_cross_lines_and_rare_words_keep_their_place():
-    lines = glove.tokenize_corpus("a b\nc d")
-    vocab = glove.build_vocabulary(lines)
-    X = glove.cooccurrence(lines, vocab, window=5)
+    lines = glove_training.tokenize_corpus("a b\nc d")
+    vocab = glove_training.build_vocabulary(lines)
+    X = glove_training.cooccurrence(lines, vocab, window=5)
     assert X[vocab.index["b"], vocab.index["c"]] == 0.0
-    vocab = glove.build_vocabulary(glove.tokenize_corpus("y y z z rare"), max_size=2)
+    vocab = glove_training.build_vocabulary(glove_training.tokenize_corpus("y y z z rare"), max_size=2)
     assert "rare" not in vocab.index and vocab.dropped == 1
-    X = glove.cooccurrence(glove.tokenize_corpus("y rare z"), vocab, window=2)
+    X = glove_training.cooccurrence(glove_training.tokenize_corpus("y rare z"), vocab, window=2)
     assert X[vocab.index["y"], vocab.index["z"]] == pytest.approx(0.5)  # still 2 apart
 
 
 def test_weighting_function():
-    f = glove.weighting(np.array([0.0, 50.0, 100.0, 400.0]), x_max=100, alpha=0.75)
+    f = glove_training.weighting(np.array([0.0, 50.0, 100.0, 400.0]), x_max=100, alpha=0.75)
     assert np.allclose(f, [0.0, 0.5 ** 0.75, 1.0, 1.0])
 
 
 def test_bad_corpora_get_one_sentence():
     for text in ("", "   \n ", "word", "123 456"):
         with pytest.raises(InputError):
-            glove.build_vocabulary(glove.tokenize_corpus(text))
+            glove_training.build_vocabulary(glove_training.tokenize_corpus(text))
     with pytest.raises(InputError):
-        glove.tokenize_corpus("a " * glove.MAX_CORPUS_CHARS)
+        glove_training.tokenize_corpus("a " * glove_training.MAX_CORPUS_CHARS)
 
 
 # ---------------------------------------------------------------- training
 
 @pytest.fixture(scope="module")
 def fruit_counts():
-    text = glove.sample_corpora()["Toy corpus: fruit and vehicles"].read_text()
-    lines = glove.tokenize_corpus(text)
-    vocab = glove.build_vocabulary(lines)
-    return vocab, glove.cooccurrence(lines, vocab, window=5)
+    text = glove_training.sample_corpora()["Toy corpus: fruit and vehicles"].read_text()
+    lines = glove_training.tokenize_corpus(text)
+    vocab = glove_training.build_vocabulary(lines)
+    return vocab, glove_training.cooccurrence(lines, vocab, window=5)
 
 
 def test_hand_written_gradients_match_autograd(fruit_counts):
     vocab, X = fruit_counts
-    trainer = glove.GloveTrainer(X, glove.GloveConfig(dim=6, seed=3))
+    trainer = glove_training.GloveTrainer(X, glove_training.GloveConfig(dim=6, seed=3))
     for p in trainer.params:  # move off the zero biases so every term matters
         p.add_(0.1 * torch.randn_like(p))
     idx = torch.arange(trainer.entries)
@@ -209,7 +209,7 @@ def test_hand_written_gradients_match_autograd(fruit_counts):
 def test_training_lowers_J_and_calls_progress(fruit_counts, optimizer, lr):
     vocab, X = fruit_counts
     seen = []
-    result = glove.train_glove(X, vocab.words, glove.GloveConfig(
+    result = glove_training.train_glove(X, vocab.words, glove_training.GloveConfig(
         dim=10, epochs=30, optimizer=optimizer, learning_rate=lr),
         progress=lambda e, n, loss: seen.append((e, n, loss)))
     assert [e for e, _, _ in seen] == list(range(1, 31)) and seen[0][1] == 30
@@ -220,10 +220,10 @@ def test_training_lowers_J_and_calls_progress(fruit_counts, optimizer, lr):
 
 def test_related_words_end_up_closer_than_unrelated(fruit_counts):
     vocab, X = fruit_counts
-    result = glove.train_glove(X, vocab.words, glove.GloveConfig(dim=10, epochs=50))
+    result = glove_training.train_glove(X, vocab.words, glove_training.GloveConfig(dim=10, epochs=50))
     fruit, vehicles = ["apple", "banana", "orange", "pear", "mango"], ["car", "truck", "bus",
                                                                      "van", "taxi"]
-    cos = lambda a, b: glove.cosine_between(result.vectors, result.words, a, b)  # noqa: E731
+    cos = lambda a, b: glove_training.cosine_between(result.vectors, result.words, a, b)  # noqa: E731
     within = np.mean([cos(a, b) for group in (fruit, vehicles) for a in group for b in group
                       if a < b])
     across = np.mean([cos(a, b) for a in fruit for b in vehicles])
@@ -232,19 +232,19 @@ def test_related_words_end_up_closer_than_unrelated(fruit_counts):
 
 def test_final_vectors_are_w_plus_w_tilde_and_stop_works(fruit_counts):
     vocab, X = fruit_counts
-    trainer = glove.GloveTrainer(X, glove.GloveConfig(dim=4, epochs=2))
+    trainer = glove_training.GloveTrainer(X, glove_training.GloveConfig(dim=4, epochs=2))
     trainer.step()
     assert np.allclose(trainer.vectors(), (trainer.W + trainer.Wc).numpy())
-    result = glove.train_glove(X, vocab.words, glove.GloveConfig(dim=4, epochs=20),
+    result = glove_training.train_glove(X, vocab.words, glove_training.GloveConfig(dim=4, epochs=20),
                                progress=lambda e, n, loss: e < 3)
     assert len(result.loss_history) == 3
 
 
 def test_bad_training_settings_are_refused(fruit_counts):
     vocab, X = fruit_counts
-    for config in (glove.GloveConfig(dim=1), glove.GloveConfig(epochs=0),
-                   glove.GloveConfig(optimizer="sgd"), glove.GloveConfig(learning_rate=0)):
+    for config in (glove_training.GloveConfig(dim=1), glove_training.GloveConfig(epochs=0),
+                   glove_training.GloveConfig(optimizer="sgd"), glove_training.GloveConfig(learning_rate=0)):
         with pytest.raises(InputError):
-            glove.train_glove(X, vocab.words, config)
+            glove_training.train_glove(X, vocab.words, config)
     with pytest.raises(InputError, match="co-occur"):
-        glove.GloveTrainer(np.zeros((3, 3)), glove.GloveConfig())
+        glove_training.GloveTrainer(np.zeros((3, 3)), glove_training.GloveConfig())

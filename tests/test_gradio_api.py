@@ -20,7 +20,7 @@ import pytest
 from lmlab import registry, sources
 from lmlab.attention import capture_attention
 from lmlab.chat import reply_stream
-from lmlab.glove import evaluate
+from lmlab.word_arithmetic import evaluate
 from lmlab.generation import GenerationParams, generate_text
 from lmlab.loading import default_store
 from lmlab.probability import score_text
