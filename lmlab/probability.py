@@ -15,6 +15,7 @@ import torch
 from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
+from lmlab.turns import model_turn
 
 MAX_LENS_TOKENS = 1024
 
@@ -54,7 +55,7 @@ def encode_for_scoring(loaded: LoadedModel, text: str, max_tokens: int = MAX_LEN
 @torch.inference_mode()
 def next_token_logits(loaded: LoadedModel, input_ids: torch.Tensor) -> torch.Tensor:
     """Logits (V,) for the token after `input_ids` (1, T), in float32."""
-    with loaded.lock:
+    with model_turn(loaded):
         out = loaded.model(input_ids.to(loaded.device))
     return out.logits[0, -1].float().cpu()
 
@@ -73,9 +74,7 @@ def entropy_bits(probs: torch.Tensor) -> float:
     return max(0.0, float(-(p * torch.log2(p)).sum()))  # never print -0.00
 
 
-def _lock(loaded: LoadedModel, on_wait: Callable[[], None] | None):
-    from lmlab.generation import model_turn  # generation imports this module lazily
-
+def _lock(loaded: LoadedModel, on_wait: Callable[..., None] | None):
     return model_turn(loaded, on_wait)
 
 
