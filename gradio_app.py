@@ -10,6 +10,7 @@ import gradio as gr
 
 from lmlab_gradio import (attention_tab, chat_tab, decoding_tab, generate_tab, glove_tab,
                           probability_tab, seq2seq_tab)
+from lmlab.external_engine import generation_source
 from lmlab_gradio.common import CONCURRENCY_LIMIT, harden_inputs
 
 TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and looking inside them."
@@ -18,9 +19,22 @@ THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                        font_mono=["ui-monospace", "monospace"])
 
 
+def text_source_line() -> str:
+    """Where chat and generation come from; gr.Markdown re-reads it on every page load."""
+    source = generation_source()
+    line = "Text from: `" + source.label.replace("`", "'") + "`"
+    if source.external:
+        line += (" · the Attention and probability tabs look inside the copy of the model "
+                 "on this machine")
+    if source.notice:
+        line += f"  \n⚠️ {source.notice}"
+    return line
+
+
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title="LM Lab", analytics_enabled=False) as demo:
         gr.Markdown(TITLE)
+        gr.Markdown(text_source_line)
         with gr.Tab("Chat"):
             chat_tab.build(demo)
         with gr.Tab("Text generation"):

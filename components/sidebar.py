@@ -7,6 +7,7 @@ import streamlit as st
 from components import state
 from components.i18n import LANGUAGES, t
 from components.model_cache import load_model, model_store
+from components.text_source import local_copy_caption, show_text_source
 from lmlab.device import describe_device
 from lmlab.loading import LoadedModel
 from lmlab.registry import ModelSpec, models_for
@@ -19,6 +20,7 @@ def shared_sidebar() -> None:
         st.selectbox(t("Language"), list(LANGUAGES), format_func=LANGUAGES.get,
                      key=state.LANGUAGE)
         st.caption(f"{t('Device')}: **{describe_device(model_store().device)}**")
+        show_text_source()
 
 
 def _label(spec: ModelSpec) -> str:
@@ -44,6 +46,8 @@ def model_picker(task: str, purpose: str = "generate", label: str = "Model") -> 
     loaded = load_model(model_id, purpose)
     with st.sidebar:
         model_card(by_id[model_id], loaded)
+    if purpose == "inspect":
+        local_copy_caption()
     return loaded
 
 
