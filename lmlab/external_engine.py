@@ -205,7 +205,7 @@ class ExternalEngine:
             path, payload, chat = "/v1/completions", {"prompt": prompt}, False
         yield from self._stream(path, payload, request, stop or threading.Event(), chat)
 
-    def _open(self, path: str, payload: dict, request: EngineRequest, chat: bool):
+    def _open(self, path: str, payload: dict, request: EngineRequest, chat: bool, current: list):
         """POST the request; on HTTP 400/422 retry without what the server may not take."""
         while True:
             alternatives = max(1, request.top_alternatives) if self._logprobs else None
@@ -213,6 +213,7 @@ class ExternalEngine:
                 request.params, self.family, chat=chat, extras=self._extras,
                 alternatives=alternatives, stop_strings=request.stop_strings))
             conn = self._connect(self.config.read_timeout)
+            current[:] = [conn]  # the stop watcher may shut it while we wait
             response = self._send(conn, "POST", path, body)
             if response.status == 200:
                 return conn, response
@@ -233,37 +234,37 @@ class ExternalEngine:
                 stop: threading.Event, chat: bool) -> Iterator[list[TokenEvent]]:
         if stop.is_set():
             return
-        try:
-            conn, response = self._open(path, payload, request, chat)
-        except EngineUnavailable as error:
-            self.mark_down(error)  # this machine serves the next request
-            raise
-        finished = threading.Event()
+        finished, current = threading.Event(), []
 
         def abort_on_stop() -> None:  # a stop pressed while the server is silent (prefill)
             while not finished.wait(0.25):
                 if stop.is_set():
-                    try:
-                        conn.sock and conn.sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                    for conn in current:
+                        try:
+                            conn.sock and conn.sock.shutdown(socket.SHUT_RDWR)
+                        except OSError:
+                            pass
                     return
 
         threading.Thread(target=abort_on_stop, name="lmlab-engine-stop", daemon=True).start()
         limit = request.top_alternatives
         try:
+            _, response = self._open(path, payload, request, chat, current)
             for chunk in parse_sse(response):
                 if stop.is_set():
                     break
                 if "error" in chunk:
                     error = chunk["error"]
                     message = error.get("message") if isinstance(error, dict) else error
-                    raise EngineUnavailable(self._sentence(
-                        f"stopped with an error: {str(message)[:160]}"))
+                    raise LMLabError(self._sentence(f"stopped with an error: {str(message)[:160]}"))
                 events = [e for choice in chunk.get("choices") or []
                           for e in token_events(choice, chat, limit)]
                 if events:
                     yield events
+        except EngineUnavailable as error:
+            if not stop.is_set():
+                self.mark_down(error)  # this machine serves the next request
+                raise
         except (socket.timeout, TimeoutError):
             self._fail(f"went silent for {self.config.read_timeout:g} s in the middle of a reply")
         except (OSError, http.client.HTTPException, ValueError):
@@ -271,7 +272,8 @@ class ExternalEngine:
                 self._fail("broke off the reply")
         finally:
             finished.set()
-            conn.close()
+            for conn in current:
+                conn.close()
         if stop.is_set():
             yield [TokenEvent(None, "", finish_reason="stopped")]
 

