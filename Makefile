@@ -1,20 +1,31 @@
 # LM Lab: `make run` serves the app on its embedded offline models; `make test` runs every test.
-.PHONY: run test gradio bench setup browser
+# `make run` installs what running needs; `make test` adds the test tools (scripts/setup.sh).
+.PHONY: run test gradio bench setup setup-test browser doctor lock
 
 setup:
-	bash scripts/setup.sh
+	bash scripts/setup.sh run
 
-browser:
+setup-test:
+	bash scripts/setup.sh test
+
+browser: setup-test
 	bash scripts/install-browser.sh
 
 run: setup
-	.venv/bin/python -m streamlit run app.py
+	.venv/bin/lmlab run
 
 gradio: setup
-	.venv/bin/python gradio_app.py
+	.venv/bin/lmlab gradio
 
-test: setup browser
+doctor: setup
+	.venv/bin/lmlab doctor
+
+test: setup-test browser
 	.venv/bin/python -m pytest
 
 bench: setup
 	for f in bench/bench_*.py; do .venv/bin/python $$f || exit 1; done
+
+# After changing pyproject.toml and installing: pin what is installed.
+lock:
+	.venv/bin/python scripts/lock.py
