@@ -13,10 +13,12 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-TASKS = ("chat", "generate", "translate", "summarize", "embed", "fill-mask", "word-vectors")
+TASKS = ("chat", "generate", "translate", "summarize", "embed", "fill-mask", "word-vectors",
+         "classify", "answer")
 
 # How a model is built once its files are found (see loading.py).
-KINDS = ("causal-lm", "seq2seq", "encoder", "masked-lm", "word-vectors")
+KINDS = ("causal-lm", "seq2seq", "encoder", "masked-lm", "word-vectors", "seq-classifier",
+         "extractive-qa")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,13 @@ BUILTIN_CATALOG: tuple[ModelSpec, ...] = (
     _spec("glove-6B-50d", "GloVe 6B 50d", "word-vectors", ["word-vectors"], "PDDL", 20.0,
           offline=_GLOVE_DIR,
           description="400,000 word vectors trained on Wikipedia + Gigaword (Pennington et al.)."),
+    _spec("distilbert-base-uncased-finetuned-sst-2-english", "DistilBERT SST-2", "seq-classifier",
+          ["classify"], "Apache-2.0", 67.0,
+          hub_repo="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+          description="DistilBERT fine-tuned on SST-2 movie-review sentences: positive or negative."),
+    _spec("distilbert-base-cased-distilled-squad", "DistilBERT SQuAD", "extractive-qa",
+          ["answer"], "Apache-2.0", 65.2, hub_repo="distilbert/distilbert-base-cased-distilled-squad",
+          description="DistilBERT fine-tuned on SQuAD v1.1: points at the answer span in a context."),
 )
 
 _extra: list[ModelSpec] = []
@@ -129,8 +138,19 @@ def _catalog_file_specs() -> list[ModelSpec]:
     path = os.environ.get("LMLAB_CATALOG_FILE")
     if not path or not Path(path).is_file():
         return []
+    stat = Path(path).stat()
+    stamp = (path, stat.st_mtime_ns, stat.st_size)
+    if _file_specs_cache.get("stamp") != stamp:  # read once, again only when the file changes
+        _file_specs_cache.update(stamp=stamp, specs=_read_catalog_file(Path(path)))
+    return _file_specs_cache["specs"]
+
+
+_file_specs_cache: dict = {}
+
+
+def _read_catalog_file(path: Path) -> list[ModelSpec]:
     specs = []
-    for item in json.loads(Path(path).read_text()):
+    for item in json.loads(path.read_text()):
         item = dict(item)
         local = item.pop("path", None)
         offline = OfflineSource("local", path=local) if local else None

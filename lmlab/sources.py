@@ -160,3 +160,15 @@ def likely_source(spec: ModelSpec) -> str | None:
     if spec.hub_repo and hub_reachable():
         return "hub"
     return "offline" if offline_available(spec) else None
+
+
+def where_label(spec: ModelSpec) -> str:
+    """Where a model would come from, for every model picker: "offline", "needs internet", "Hub"."""
+    if offline_available(spec):
+        return "offline"
+    return "Hub" if is_available(spec) else "needs internet"
+
+
+def first_available(specs: list[ModelSpec]) -> ModelSpec | None:
+    """The model a picker starts on: the first that can load here (embedded copies offline)."""
+    return next((s for s in specs if is_available(s)), specs[0] if specs else None)

@@ -25,7 +25,7 @@ from lmlab.errors import InputError, LMLabError, user_message
 from lmlab.inputs import check_number, plain_text
 from lmlab.loading import LoadedModel, default_store
 from lmlab.registry import models_for
-from lmlab.sources import is_available
+from lmlab.sources import first_available, where_label
 
 log = logging.getLogger("lmlab.gradio")
 
@@ -124,17 +124,14 @@ def model_choices(tasks: str | tuple[str, ...]) -> list[tuple[str, str]]:
         if spec.id in seen:  # a run-time registration shadows a catalog-file entry
             continue
         seen.add(spec.id)
-        where = "offline" if spec.offline else "Hub"
-        choices.append((f"{spec.name} · {spec.size_label} · {where}", spec.id))
+        choices.append((f"{spec.name} · {spec.size_label} · {where_label(spec)}", spec.id))
     return choices
 
 
 def default_model(tasks: str | tuple[str, ...]) -> str | None:
     """The first model of the task(s) that can load here (embedded copies offline)."""
-    specs = _specs(tasks)
-    if not specs:
-        return None
-    return next((s.id for s in specs if is_available(s)), specs[0].id)
+    spec = first_available(_specs(tasks))
+    return spec.id if spec else None
 
 
 def model_dropdown(tasks: str | tuple[str, ...], label: str = "Model") -> gr.Dropdown:
