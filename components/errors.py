@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 import streamlit as st
 
 from lmlab.errors import LMLabError, user_message
+from lmlab.markup import escape_markdown
 
 log = logging.getLogger("lmlab")
 
@@ -16,7 +17,8 @@ log = logging.getLogger("lmlab")
 def show_error(error: BaseException) -> None:
     if not isinstance(error, LMLabError):
         log.exception("unexpected error", exc_info=error)
-    st.error(user_message(error), icon="⚠️")
+    # Sentences may quote what the user typed: shown as typed, never as links or images.
+    st.error(escape_markdown(user_message(error)), icon="⚠️")
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.load_retry import show_load_failure
 from lmlab.errors import LMLabError, user_message
 from lmlab.loading import LoadedModel, ModelStore
 from lmlab.registry import get_spec
@@ -28,8 +29,6 @@ def load_model(model_id: str, purpose: str = "generate") -> LoadedModel | None:
         with st.spinner(f"Loading {spec.name} ({spec.size_label})… the first load of an "
                         "embedded model converts it once and can take half a minute."):
             return store.get(spec.id, purpose)
-    except LMLabError as error:
-        st.error(user_message(error))
-    except Exception as error:  # never a traceback in the UI
-        st.error(user_message(error))
+    except Exception as error:  # never a traceback in the UI; a Retry where it may help
+        show_load_failure(store, model_id, purpose, error)
     return None

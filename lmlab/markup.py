@@ -1,0 +1,32 @@
+"""User and model text shown as plain text inside markup.
+
+Streamlit renders messages (st.error, st.info, st.markdown) and Gradio renders
+chat messages as markdown: a quoted `[Click here](http://...)` becomes a link,
+`![x](http://...)` makes every visitor's browser fetch a URL, `:red[...]` and
+`$...$` restyle the page, a bare `www.x.org` or `a@b.org` becomes a link.
+CommonMark makes any ASCII punctuation literal after a backslash; escaping the
+characters that open markdown constructs (and those that start a line as a list
+or heading) shows the text exactly as typed, and leaves digits, commas, dashes
+and parentheses inside a sentence alone, so it stays readable in tests and logs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_ALWAYS = re.compile(r"([\\`*_\[\]<>|~$:!@#&])")
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])", re.MULTILINE)
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` as literal characters in markdown (Streamlit's dialect included)."""
+    text = _ALWAYS.sub(r"\\\1", str(text))
+    text = _WWW.sub(r"\1\\.", text)
+    return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+
+
+def escape_html(text: str) -> str:
+    """`text` as literal characters inside HTML (quotes too, for attributes)."""
+    return html.escape(str(text), quote=True)
