@@ -20,6 +20,7 @@ from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 from lmlab.probability import (encode_for_scoring, entropy_bits, next_token_logits,
                                readable_tokens, score_text, softmax_with_temperature)
+from lmlab.turns import model_turn
 
 ABLATION_MAX_TOKENS = 256
 _PROJECTION_SUFFIXES = (".self_attn.o_proj", ".attn.c_proj", ".attention.output.dense")
@@ -78,7 +79,7 @@ def ablated(loaded: LoadedModel, ablation: Ablation):
     model = loaded.model
     check_ablation(model, ablation)
     projection = output_projections(model)[ablation.layer]
-    with loaded.lock:  # nobody else may run the model while it is altered
+    with model_turn(loaded):  # nobody else may run the model while it is altered
         if ablation.head is None:
             handle = projection.register_forward_hook(_zero_output)
         else:
@@ -135,7 +136,7 @@ def run_ablation(loaded: LoadedModel, text: str, ablation: Ablation, top_k: int 
                          "model; pick a decoder such as SmolLM2.")
     ids = encode_for_scoring(loaded, text, ABLATION_MAX_TOKENS)  # (1, T)
     check_ablation(loaded.model, ablation)
-    with loaded.lock:
+    with model_turn(loaded):
         base = _predict(loaded, text, ids, top_k)
         with ablated(loaded, ablation):
             after = _predict(loaded, text, ids, top_k)
@@ -159,7 +160,7 @@ def head_sweep(loaded: LoadedModel, text: str, layer: int,
     encode_for_scoring(loaded, text, ABLATION_MAX_TOKENS)
     check_ablation(loaded.model, Ablation(layer))
     heads = n_heads(loaded.model)
-    with loaded.lock:
+    with model_turn(loaded):
         base = score_text(loaded, text, top_k=1, max_tokens=ABLATION_MAX_TOKENS).perplexity
         without = []
         for head in range(heads):

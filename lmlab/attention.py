@@ -16,6 +16,7 @@ import torch
 from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
+from lmlab.turns import model_turn
 
 MAX_TOKENS = 128  # prompt + continuation: 30 layers x 9 heads x 128^2 is already 18 MB
 MAX_TEXT_CHARS = 4_000
@@ -137,7 +138,7 @@ def _per_head(vectors: list[torch.Tensor], n_heads: int) -> np.ndarray:
 
 def _continue(loaded: LoadedModel, ids: torch.Tensor, new_tokens: int) -> torch.Tensor:
     """Greedy continuation (the model's most likely tokens), with the fast attention."""
-    with loaded.lock, torch.inference_mode():
+    with model_turn(loaded), torch.inference_mode():
         out = loaded.model.generate(input_ids=ids.to(loaded.device),
                                     attention_mask=torch.ones_like(ids).to(loaded.device),
                                     max_new_tokens=new_tokens, do_sample=False, temperature=None,

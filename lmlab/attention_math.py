@@ -21,6 +21,7 @@ from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 from lmlab.probability import readable_tokens
+from lmlab.turns import model_turn
 
 MAX_MATH_TOKENS = 64  # the math tables show T×T numbers per head: keep them readable
 CAPTURE_IMPLEMENTATION = "lmlab_capture"
@@ -113,7 +114,7 @@ def capture_qkv(loaded: LoadedModel, input_ids: torch.Tensor) -> list[LayerQKV]:
     """One forward pass recording every self-attention layer's q, k, v."""
     _register_capture()
     model = loaded.model
-    with loaded.lock:
+    with model_turn(loaded):
         before = model.config._attn_implementation
         record: list[LayerQKV] = []
         token = _recording.set(record)

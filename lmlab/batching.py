@@ -96,6 +96,7 @@ class LocalEngine:
         self._thread: threading.Thread | None = None
         self.step_s = 0.05  # running mean of a decode step, for waiting-time estimates
         self._texts: dict[int, str] = {}
+        self.peak_rows = 0  # the largest batch so far (benchmarks and tests read it)
 
     # ------------------------------------------------------------ the consumer side
     def submit(self, request: EngineRequest, stop: threading.Event | None = None
@@ -316,6 +317,7 @@ class LocalEngine:
                                              len(item.prompt))
         item.cache = None
         self._rows.append(item)
+        self.peak_rows = max(self.peak_rows, len(self._rows))
 
     def _reset_batch(self, keep: list[_Request]) -> None:
         from lmlab.kv_batch import select_rows

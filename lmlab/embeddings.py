@@ -22,6 +22,7 @@ import torch
 
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
+from lmlab.turns import model_turn
 from lmlab.wordvectors import WordVectors
 
 MAX_ITEMS = 500
@@ -138,7 +139,7 @@ def sentence_embeddings(loaded: LoadedModel, texts: list[str], max_tokens: int =
     for start in range(0, len(texts), BATCH):
         enc = tok(texts[start:start + BATCH], padding=True, truncation=True,
                   max_length=max_tokens, return_tensors="pt").to(loaded.device)
-        with loaded.lock:
+        with model_turn(loaded):
             out = model(**enc, output_hidden_states=True)
         hidden = _last_hidden(out).float()  # (B, T, H)
         mask = enc["attention_mask"].unsqueeze(-1).float()  # (B, T, 1)
@@ -197,7 +198,7 @@ def hidden_state_embeddings(loaded: LoadedModel, texts: list[str], layer: int,
         enc = tok(texts[start:start + BATCH], padding=True, truncation=True,
                   max_length=max_tokens, padding_side="right", return_tensors="pt")
         enc = {k: v.to(loaded.device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-        with loaded.lock:
+        with model_turn(loaded):
             out = loaded.model(**enc, output_hidden_states=True)
         hidden = out.hidden_states[layer].float()  # (B, T, C)
         mask = enc["attention_mask"].unsqueeze(-1).float()  # (B, T, 1)

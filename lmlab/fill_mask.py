@@ -13,6 +13,7 @@ from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 from lmlab.training import limited_threads, train_threads
 from lmlab.training_data import MASK, TextDataset
+from lmlab.turns import model_turn
 
 MAX_SENTENCE_CHARS = 500
 
@@ -72,7 +73,7 @@ def fill_mask_hub(loaded: LoadedModel, sentence: str, top_k: int = 5) -> list[tu
     positions = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten()
     if len(positions) != 1:
         raise InputError("The sentence is too long for this model; shorten it around the [MASK].")
-    with loaded.lock:
+    with model_turn(loaded):
         logits = loaded.model(**{k: v.to(loaded.device) for k, v in enc.items()}).logits
     probs = F.softmax(logits[0, positions[0]].float(), dim=-1).cpu()  # (V,)
     return _top(probs, lambda i: tokenizer.decode([i]), top_k,
