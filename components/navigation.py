@@ -51,6 +51,10 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/summarize.py", "Summarize", "📝", "Use a model",
              "Summarize a long text in chunks (map-reduce), with the compression ratio and "
              "ROUGE against a reference.", "summarize"),
+    PageInfo("pages/classify.py", "Sentiment", "😊", "Use a model",
+             "Classify a text three ways: zero-shot from a language model's next-token "
+             "probabilities, a fine-tuned classifier, and one trained live on MiniLM.",
+             "sentiment"),
 ]
 
 
