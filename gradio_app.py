@@ -17,6 +17,9 @@ TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and look
 # System fonts: a classroom behind a firewall must not wait on a font CDN.
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                        font_mono=["ui-monospace", "monospace"])
+# No tab takes a file: Gradio's upload route still exists, so it is capped hard.
+MAX_UPLOAD = "1mb"
+LAUNCH_OPTIONS = dict(theme=THEME, max_file_size=MAX_UPLOAD)
 
 
 def text_source_line() -> str:
@@ -58,4 +61,4 @@ def build_demo() -> gr.Blocks:
 
 
 if __name__ == "__main__":
-    build_demo().launch(theme=THEME)
+    build_demo().launch(**LAUNCH_OPTIONS)

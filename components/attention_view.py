@@ -17,6 +17,7 @@ import streamlit as st
 from lmlab.attention import AttentionCapture, capture_attention
 from lmlab.viz.bertviz_html import BertvizView, build_view
 from lmlab.loading import LoadedModel
+from lmlab.markup import sandboxed_document
 
 # Widget and session keys of these controls (pages that share them import them from here).
 ATT_CACHE = "att_cache"  # captures and bertviz pages per input, this session only
@@ -73,7 +74,10 @@ def app_theme() -> str:
 def show_bertviz(view: BertvizView) -> None:
     """The page in an iframe as tall as bertviz's layout, with the caps spelled out."""
     with st.container(key="att_bertviz_frame"):
-        st.iframe(view.html, height=view.height)
+        # bertviz runs inside a frame with an opaque origin: Streamlit's own frame may
+        # reach the app, the inner one cannot.
+        st.iframe(sandboxed_document(view.html, view.height, "bertviz attention view"),
+                  height=view.height + 4)
     for note in view.notes:
         st.caption(f"ℹ️ {note}")
     st.caption(f"{view.n_tokens} tokens · layers {view.layers[0]}–{view.layers[-1]} · "

@@ -27,6 +27,30 @@ def escape_markdown(text: str) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape_markdown(text: str) -> str:
+    """The text `escape_markdown` was given (it only ever adds a backslash before punctuation)."""
+    return _ESCAPED.sub(r"\1", str(text))
+
+
 def escape_html(text: str) -> str:
     """`text` as literal characters inside HTML (quotes too, for attributes)."""
     return html.escape(str(text), quote=True)
+
+
+def sandboxed_frame(page: str, height: int, title: str = "interactive view") -> str:
+    """An `<iframe>` whose srcdoc is `page`, allowed to run scripts but with an opaque origin:
+    code inside it cannot read the page around it, its cookies or its storage."""
+    return (f'<iframe srcdoc="{escape_html(page)}" sandbox="allow-scripts" '
+            f'style="width:100%;height:{int(height)}px;border:0;display:block" '
+            f'title="{escape_html(title)}"></iframe>')
+
+
+def sandboxed_document(page: str, height: int, title: str = "interactive view") -> str:
+    """A whole HTML document holding only `sandboxed_frame(page)`: for hosts such as
+    Streamlit's st.iframe whose own frame keeps same-origin access to the app."""
+    return ("<!doctype html><html><head><meta charset='utf-8'>"
+            "<style>html,body{margin:0;padding:0;overflow:hidden}</style></head><body>"
+            + sandboxed_frame(page, height, title) + "</body></html>")

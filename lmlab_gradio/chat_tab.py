@@ -6,6 +6,7 @@ from contextlib import closing
 
 import gradio as gr
 
+from lmlab_gradio.plain_chatbot import PlainChatbot
 from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, chat_params, check_message,
                         check_system_prompt, reply_stream)
 from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, join_queue, load, model_dropdown
@@ -52,7 +53,7 @@ def build(blocks: gr.Blocks) -> None:
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         textbox=gr.Textbox(placeholder=f"Message (up to {MAX_MESSAGE_CHARS:,} characters)",
                            max_length=MAX_MESSAGE_CHARS, submit_btn=True, stop_btn=True),
-        chatbot=gr.Chatbot(height=420, label="Chat"),
+        chatbot=PlainChatbot(height=420, label="Chat"),  # messages shown as text, never HTML
         examples=[["Explain attention in a transformer in two sentences."],
                   ["What is a token?"]],
         api_name="chat", fill_height=False)
