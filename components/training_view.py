@@ -71,7 +71,7 @@ def corpus_picker(key: str, label: str = "Corpus", default: str | None = None,
     if choice == UPLOAD:
         upload = st.file_uploader(
             f"{t('Plain text file')} (UTF-8, up to {MAX_UPLOAD_BYTES / 1e6:g} MB)",
-            key=TRAIN_UPLOAD)
+            type=["txt", "md"], key=TRAIN_UPLOAD)  # plain text only
         if upload is None:
             return "your file", None
         try:

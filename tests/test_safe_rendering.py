@@ -52,3 +52,13 @@ def test_the_streamlit_attention_view_is_sandboxed(tiny_catalog):
         assert "<script" not in outer  # bertviz's scripts live in the inner, sandboxed frame
         inner = html.unescape(re.search(r'srcdoc="([^"]*)"', outer).group(1))
         assert "window.lmlabData" in inner
+
+
+def test_streamlit_uploads_are_plain_text_and_small():
+    from lmlab.training_data import MAX_UPLOAD_BYTES
+
+    at = open_page("pages/train.py")
+    at.selectbox(key="train_corpus").set_value("__upload__").run()
+    [uploader] = at.get("file_uploader")
+    assert list(uploader.proto.type) == [".txt", ".md"]
+    assert uploader.proto.max_upload_size_mb * 1e6 <= MAX_UPLOAD_BYTES * 1.05
