@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from lmlab import seq2seq  # noqa: E402
+from lmlab import seq2seq, seq2seq_attention, seq2seq_engines  # noqa: E402
 from lmlab.loading import LoadedModel, ModelStore  # noqa: E402
 from lmlab.registry import ModelSpec  # noqa: E402
 from lmlab.viz.seq2seq import cross_attention_figure  # noqa: E402
@@ -74,11 +74,11 @@ def summarize_once(loaded: LoadedModel, text: str) -> float:
 
 
 def summarization(chars: int, compare: bool) -> None:
-    choice = seq2seq.engine_specs("summarize")
+    choice = seq2seq_engines.engine_specs("summarize")
     spec = choice.options[0]  # what the page's engine picker selects first
     store = ModelStore(device="cpu")
-    loaded = store.get(spec.id, seq2seq.purpose_for(spec, "summarize"))
-    kind = "fallback (prompted chat model)" if seq2seq.is_fallback(loaded) else "encoder-decoder"
+    loaded = store.get(spec.id, seq2seq_engines.purpose_for(spec, "summarize"))
+    kind = "fallback (prompted chat model)" if seq2seq_engines.is_fallback(loaded) else "encoder-decoder"
     text = long_text(chars)
     print(f"(a) summarization with {spec.name} · {kind} · {torch.get_num_threads()} threads · "
           f"text: {len(text):,} characters, {text.count(chr(10) * 2) + 1} paragraphs, "
@@ -146,14 +146,14 @@ def cross_attention_cost(new_tokens: int, repeats: int) -> None:
     enc = loaded.tokenizer(source, truncation=True, max_length=seq2seq.TRANSLATE_CHUNK_TOKENS)
     ids = torch.tensor([enc["input_ids"]])  # one translation part: the page's chunk size
     plain_generate(loaded, ids, 8)  # warm-up
-    seq2seq.cross_attention(loaded, ids[0].tolist(), plain_generate(loaded, ids, 8))
+    seq2seq_attention.cross_attention(loaded, ids[0].tolist(), plain_generate(loaded, ids, 8))
     best_gen = best_xattn = best_fig = float("inf")
     for _ in range(repeats):  # interleaved, so drift on a shared machine hits both
         start = time.perf_counter()
         out = plain_generate(loaded, ids, new_tokens)
         best_gen = min(best_gen, time.perf_counter() - start)
         start = time.perf_counter()
-        ca = seq2seq.cross_attention(loaded, ids[0].tolist(), out)
+        ca = seq2seq_attention.cross_attention(loaded, ids[0].tolist(), out)
         best_xattn = min(best_xattn, time.perf_counter() - start)
         start = time.perf_counter()
         cross_attention_figure(ca)  # what the page draws next (not part of the ratio)

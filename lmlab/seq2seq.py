@@ -5,148 +5,29 @@ with its encoder; the decoder writes the output one token at a time and looks
 back at the source through cross-attention. Streaming reuses
 lmlab.generation.stream_text, which works for both kinds of model.
 
-Which model answers (`engine_specs`): catalog encoder-decoder models that
-are published models (a Hub repo, or an embedded package) and can be loaded
-right now. Local folders without a Hub repo (such as the random-weight test
-models) only count when LMLAB_LOCAL_SEQ2SEQ=1, so a random model is never
-presented as a translator. When none is available (offline), the embedded
-instruct model SmolLM2 answers with a prompt, and the result says so.
+Which model answers is decided in lmlab.seq2seq_engines; cross-attention is
+read in lmlab.seq2seq_attention.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
-import numpy as np
 import torch
 
 from lmlab import inputs, languages
-from lmlab.attention import labels_by_decoding
-from lmlab.device import choose_device
 from lmlab.errors import InputError, LMLabError
 from lmlab.generation import GenerationParams, model_turn, stream_text
 from lmlab.loading import LoadedModel
-from lmlab.registry import ModelSpec, catalog, get_spec
-from lmlab.sources import is_available
+from lmlab.seq2seq_engines import check_pair, is_fallback, is_t5, serves_pair
 from lmlab.text_chunks import Progress, chunk_text, map_reduce
 
-FALLBACK_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 MAX_TRANSLATE_CHARS = 5_000
 MAX_SUMMARY_CHARS = 30_000
 CHARS_PER_PAGE = inputs.CHARS_PER_PAGE
-MAX_ATTENTION_TOKENS = 256  # per side; longer chunks are cut before capture
 TRANSLATE_CHUNK_TOKENS = 160  # sentences per model call: short enough for a small model
-# T5 was trained with these task prefixes (Raffel et al., 2020).
-T5_PAIRS = {("en", "de"): "German", ("en", "fr"): "French", ("en", "ro"): "Romanian"}
-
-
-# ---------------------------------------------------------------- which model answers
-
-
-def counts_as_published(spec: ModelSpec) -> bool:
-    """A real model: named on the Hub or embedded from a package (see module doc)."""
-    if spec.hub_repo or (spec.offline is not None and spec.offline.kind != "local"):
-        return True
-    return os.environ.get("LMLAB_LOCAL_SEQ2SEQ") == "1"
-
-
-def _is_t5(spec: ModelSpec) -> bool:
-    return "t5" in (spec.hub_repo or spec.id).lower() or spec.extra.get("model_type") == "t5"
-
-
-def _serves_pair(spec: ModelSpec, src: str, tgt: str) -> bool:
-    if spec.languages is not None:
-        return tuple(spec.languages) == (src, tgt)
-    return _is_t5(spec) and (src, tgt) in T5_PAIRS
-
-
-def _seq2seq_specs(task: str) -> list[ModelSpec]:
-    return [s for s in catalog() if s.kind == "seq2seq" and task in s.tasks
-            and counts_as_published(s)]
-
-
-def language_pairs() -> list[tuple[str, str]]:
-    """Every (source, target) pair some published catalog model translates, in catalog order."""
-    pairs: list[tuple[str, str]] = []
-    for spec in _seq2seq_specs("translate"):
-        found = [tuple(spec.languages)] if spec.languages else (
-            list(T5_PAIRS) if _is_t5(spec) else [])
-        pairs.extend(p for p in found if p not in pairs)
-    return pairs
-
-
-def source_languages() -> list[str]:
-    return list(dict.fromkeys(src for src, _ in language_pairs()))
-
-
-def target_languages(src: str) -> list[str]:
-    return [tgt for s, tgt in language_pairs() if s == src]
-
-
-def check_pair(src: str, tgt: str) -> tuple[str, str]:
-    if (src, tgt) not in language_pairs():
-        raise InputError(f"LM Lab has no translation model for {languages.name(src)} → "
-                         f"{languages.name(tgt)}; pick one of the listed language pairs.")
-    return src, tgt
-
-
-@dataclass(frozen=True)
-class EngineChoice:
-    """The models a page can offer for one job, best first."""
-
-    ready: list[ModelSpec]  # encoder-decoder models loadable now
-    unreachable: list[ModelSpec]  # published ones that need the Hub (offline now)
-    fallback: ModelSpec  # the embedded instruct model
-
-    @property
-    def options(self) -> list[ModelSpec]:
-        return [*self.ready, self.fallback]
-
-
-def engine_specs(task: str, pair: tuple[str, str] | None = None) -> EngineChoice:
-    specs = _seq2seq_specs(task)
-    if task == "translate":
-        if pair is None:
-            raise ValueError("translation needs a language pair")
-        check_pair(*pair)
-        specs = [s for s in specs if _serves_pair(s, *pair)]
-    ready = [s for s in specs if is_available(s)]
-    unreachable = [s for s in specs if s not in ready]
-    return EngineChoice(ready, unreachable, get_spec(FALLBACK_MODEL_ID))
-
-
-def purpose_for(spec: ModelSpec, task: str = "translate") -> str:
-    """Which copy of the model to load ("inspect" is float32).
-
-    Encoder-decoder models: float32, the cross-attention view shows exact numbers.
-    The chat-model fallback summarizing on a CPU: float32 too, because map-reduce
-    feeds it batches of long chunks, and CPUs without native bfloat16 read long
-    prompts several times slower in bfloat16 (bench/bench_seq2seq.py measures it).
-    Short translations decode token by token, where bfloat16 is the faster one.
-    """
-    if spec.kind == "seq2seq":
-        return "inspect"
-    if task == "summarize" and choose_device() == "cpu":
-        return "inspect"
-    return "generate"
-
-
-def is_fallback(loaded: LoadedModel) -> bool:
-    return not getattr(loaded.model.config, "is_encoder_decoder", False)
-
-
-def fallback_note(loaded: LoadedModel, task: str, unreachable: list[ModelSpec] = ()) -> str:
-    """The plain sentence shown under a fallback answer."""
-    job = "translation" if task == "translate" else "summarization"
-    names = [s.name for s in unreachable]
-    real = (" and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else
-            names[0] if names else "no encoder-decoder model")
-    return (f"Answered by {loaded.spec.name}, a small chat model prompted to do {job}: this is a "
-            f"fallback, because {real} {'can' if not names else 'cannot'} be reached offline. Expect mistakes; online, "
-            f"LM Lab uses the real {job} model.")
 
 
 # ---------------------------------------------------------------- inputs
@@ -181,7 +62,7 @@ def check_language(text: str, src: str, tgt: str) -> None:
     guess = languages.guess_language(text)
     if guess is None or guess == src:
         return
-    hint = (f"swap the languages" if guess == tgt else
+    hint = ("swap the languages" if guess == tgt else
             f"pick {languages.name(guess)} as the source language")
     raise InputError(f"This text looks like {languages.name(guess)}, not "
                      f"{languages.name(src)}: {hint}.")
@@ -192,7 +73,7 @@ def _model_type(loaded: LoadedModel) -> str:
 
 
 def _t5_prefix(loaded: LoadedModel, task: str, src: str = "en", tgt: str = "de") -> str:
-    if _model_type(loaded) != "t5" and not _is_t5(loaded.spec):
+    if _model_type(loaded) != "t5" and not is_t5(loaded.spec):
         return ""
     if task == "summarize":
         return "summarize: "
@@ -328,7 +209,7 @@ def _start_record(loaded: LoadedModel, record: Seq2SeqRecord | None) -> Seq2SeqR
 
 def _check_model_pair(loaded: LoadedModel, src: str, tgt: str) -> None:
     spec = loaded.spec
-    if is_fallback(loaded) or _serves_pair(spec, src, tgt) or spec.languages is None and not _is_t5(spec):
+    if is_fallback(loaded) or serves_pair(spec, src, tgt) or spec.languages is None and not is_t5(spec):
         return
     raise InputError(f"{spec.name} does not translate {languages.name(src)} → "
                      f"{languages.name(tgt)}; pick a model for this pair.")
@@ -435,70 +316,3 @@ def compression_ratio(source: str, summary: str) -> float | None:
     """How many times shorter the summary is (in words), or None for an empty summary."""
     out = _units(summary)
     return _units(source) / out if out else None
-
-
-# ---------------------------------------------------------------- cross-attention
-
-
-@dataclass
-class CrossAttention:
-    """Decoder-to-encoder attention of one model call.
-
-    weights[l, h, i, j]: how much target token i, while being produced, attended
-    to source token j in layer l, head h. Each row sums to 1 (a softmax over
-    the source).
-    """
-
-    weights: np.ndarray  # (L, H, T_tgt, T_src) float32
-    source_tokens: list[str]
-    target_tokens: list[str]
-
-    @property
-    def n_layers(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def n_heads(self) -> int:
-        return self.weights.shape[1]
-
-    def view(self, layer: int | None = None, head: int | None = None) -> np.ndarray:
-        """(T_tgt, T_src): one layer/head, or the mean over layers and/or heads (None)."""
-        w = self.weights if layer is None else self.weights[layer: layer + 1]
-        w = w if head is None else w[:, head: head + 1]
-        return w.mean(axis=(0, 1))
-
-
-def has_cross_attention(loaded: LoadedModel) -> bool:
-    return not is_fallback(loaded)
-
-
-@torch.inference_mode()
-def cross_attention(loaded: LoadedModel, input_ids: list[int], output_ids: list[int]
-                    ) -> CrossAttention:
-    """Teacher-forced forward over the output: row i is the step that produced output token i.
-
-    One extra forward pass gives exactly the weights decoding used (the decoder
-    is causal), without slowing generation down with eager attention.
-    """
-    if not has_cross_attention(loaded):
-        raise InputError(f"{loaded.spec.name} is a decoder-only model: it has no encoder, so "
-                         "there is no cross-attention to show.")
-    if not output_ids:
-        raise InputError("The model wrote nothing, so there is no cross-attention to show.")
-    src = torch.tensor([input_ids[:MAX_ATTENTION_TOKENS]])  # (1, S)
-    out = output_ids[:MAX_ATTENTION_TOKENS]
-    start = loaded.model.generation_config.decoder_start_token_id
-    if start is None:
-        start = loaded.model.config.decoder_start_token_id
-    dec = torch.tensor([[int(start), *out[:-1]]])  # (1, T): shifted right
-    with loaded.eager_attention() as model:
-        result = model(input_ids=src.to(loaded.device),
-                       attention_mask=torch.ones_like(src).to(loaded.device),
-                       decoder_input_ids=dec.to(loaded.device), output_attentions=True)
-    layers = result.cross_attentions  # L x (1, H, T, S)
-    if not layers:
-        raise LMLabError("This model did not return its cross-attention weights.")
-    weights = torch.stack([a[0].float() for a in layers]).cpu().numpy()  # (L, H, T, S)
-    tokenizer = loaded.tokenizer
-    return CrossAttention(weights, labels_by_decoding(tokenizer, src[0].tolist()),
-                          labels_by_decoding(tokenizer, out))

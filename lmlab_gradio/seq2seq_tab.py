@@ -10,31 +10,24 @@ from contextlib import closing
 
 import gradio as gr
 
-from lmlab import languages, seq2seq
-from lmlab.registry import get_spec, models_for
+from lmlab import languages, seq2seq, seq2seq_attention, seq2seq_engines
 from lmlab.viz.seq2seq import cross_attention_figure
 from lmlab_gradio.common import SEQ2SEQ_QUEUE, as_number, as_text, handler, load, queued
 
-AUTO = "auto"
+AUTO = seq2seq_engines.AUTO
 
 
 def engine(task: str, model_id, pair: tuple[str, str] | None = None):
     """(loaded model, the sentence saying who answered): 'auto' picks the best ready model."""
-    choice = seq2seq.engine_specs(task, pair)
-    model_id = as_text(model_id, "The model id").strip() or AUTO
-    spec = choice.options[0] if model_id == AUTO else get_spec(model_id)
-    loaded = load(spec.id, seq2seq.purpose_for(spec, task))
-    if seq2seq.is_fallback(loaded):
-        return loaded, seq2seq.fallback_note(loaded, task, choice.unreachable)
-    return loaded, f"Answered by {loaded.spec.name}, an encoder-decoder model."
+    spec, choice = seq2seq_engines.choose_engine(task, as_text(model_id, "The model id"), pair)
+    loaded = load(spec.id, seq2seq_engines.purpose_for(spec, task))
+    return loaded, seq2seq_engines.answered_note(loaded, task, choice)
 
 
 def attention_figure(loaded, record: seq2seq.Seq2SeqRecord):
     """Cross-attention of the first model call, averaged over layers and heads (or None)."""
-    if not seq2seq.has_cross_attention(loaded) or not record.chunks or not record.chunks[0].output_ids:
-        return None
-    chunk = record.chunks[0]
-    return cross_attention_figure(seq2seq.cross_attention(loaded, chunk.input_ids, chunk.output_ids))
+    first = seq2seq_attention.record_cross_attentions(loaded, record, max_chunks=1)
+    return cross_attention_figure(first[0]) if first else None
 
 
 @handler
@@ -46,7 +39,7 @@ def translate(text, source_language="en", target_language="de", model_id=AUTO, n
     params = seq2seq.Seq2SeqParams(
         max_new_tokens=as_number(max_new_tokens, "Max new tokens", 8, 512, integer=True),
         num_beams=as_number(num_beams, "Beam width", 1, 8, integer=True))
-    seq2seq.check_pair(*pair)
+    seq2seq_engines.check_pair(*pair)
     loaded, note = engine("translate", model_id, pair)
     record = seq2seq.Seq2SeqRecord()
     out = ""
@@ -83,8 +76,7 @@ def summarize(text, words=40, model_id=AUTO, num_beams=1, progress=gr.Progress()
 
 
 def engine_dropdown(task: str) -> gr.Dropdown:
-    specs = [s for s in models_for(task) if s.kind == "seq2seq"]
-    specs.append(get_spec(seq2seq.FALLBACK_MODEL_ID))
+    specs = seq2seq_engines.engine_catalog(task)
     choices = [("Best model ready for this job", AUTO)] + [(s.name, s.id) for s in specs]
     return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
 
@@ -94,13 +86,13 @@ def language_choices(codes: list[str]) -> list[tuple[str, str]]:
 
 
 def build_translate() -> None:
-    sources = seq2seq.source_languages()
+    sources = seq2seq_engines.source_languages()
     src_default = "en" if "en" in sources else sources[0]
     with gr.Row():
         # Custom values reach the core, which names the pairs it has in one sentence.
         src = gr.Dropdown(language_choices(sources), value=src_default, label="From",
                           allow_custom_value=True)
-        targets = seq2seq.target_languages(src_default)
+        targets = seq2seq_engines.target_languages(src_default)
         tgt = gr.Dropdown(language_choices(targets), value=targets[0], label="To",
                           allow_custom_value=True)
         model = engine_dropdown("translate")
@@ -115,8 +107,8 @@ def build_translate() -> None:
     run = gr.Button("Translate", variant="primary")
     note = gr.Markdown()
     figure = gr.Plot(label="Cross-attention: which source tokens each output token looked at")
-    src.change(lambda code: gr.Dropdown(choices=language_choices(seq2seq.target_languages(code)),
-                                        value=seq2seq.target_languages(code)[0]),
+    src.change(lambda code: gr.Dropdown(choices=language_choices(seq2seq_engines.target_languages(code)),
+                                        value=seq2seq_engines.target_languages(code)[0]),
                src, tgt, queue=False, api_visibility="private")
     run.click(translate, [text, src, tgt, model, beams, max_new], [output, note, figure],
               api_name="translate", **queued(SEQ2SEQ_QUEUE))

@@ -9,7 +9,7 @@ from components.i18n import t
 from components.lessons import show_lesson
 from components.seq2seq_view import (answered_by, cross_attention_section, engine_picker,
                                      result_record, score_table)
-from lmlab import languages, seq2seq
+from lmlab import languages, seq2seq, seq2seq_engines
 from lmlab.errors import LMLabError
 from lmlab.scoring import translation_scores
 
@@ -33,14 +33,14 @@ use_router()
 st.title(f"🌐 {t('Translate')}")
 show_lesson("translate")
 
-pairs = seq2seq.language_pairs()
-sources = seq2seq.source_languages()
+pairs = seq2seq_engines.language_pairs()
+sources = seq2seq_engines.source_languages()
 
 # A shared link may ask for a pair (?src=en&tgt=de); an unknown one gets one sentence.
 asked = (st.query_params.get("src"), st.query_params.get("tgt"))
 if all(asked) and TR_SOURCE_LANG not in st.session_state:
     try:
-        seq2seq.check_pair(*asked)
+        seq2seq_engines.check_pair(*asked)
         st.session_state[TR_SOURCE_LANG], st.session_state[TR_TARGET_LANG] = asked
     except LMLabError as error:
         show_error(error)
@@ -61,36 +61,36 @@ if st.session_state.get(TR_SOURCE_LANG) not in sources:
 col_src, col_swap, col_tgt = st.columns([5, 2, 5], vertical_alignment="bottom")
 src = col_src.selectbox(t("Source language"), sources, format_func=languages.name,
                         key=TR_SOURCE_LANG)
-targets = seq2seq.target_languages(src)
+targets = seq2seq_engines.target_languages(src)
 if st.session_state.get(TR_TARGET_LANG) not in targets:
     st.session_state[TR_TARGET_LANG] = targets[0]
 tgt = col_tgt.selectbox(t("Target language"), targets, format_func=languages.name,
                         key=TR_TARGET_LANG)
 col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=TR_SWAP, width="stretch",
                 disabled=(tgt, src) not in pairs,
-                help="Reverse the direction; the translation becomes the new source text.")
+                help=t("Reverse the direction; the translation becomes the new source text."))
 
 loaded, choice = engine_picker("translate", (src, tgt))
 
 left, right = st.columns(2)
-text = left.text_area(f"{t('Text to translate')} ({languages.name(src)}, up to "
-                      f"{seq2seq.MAX_TRANSLATE_CHARS:,} characters)",
+text = left.text_area(t("Text to translate ({name}, up to {max_translate_chars} characters)",
+                        name=languages.name(src), max_translate_chars=f"{seq2seq.MAX_TRANSLATE_CHARS:,}"),
                       value="The cat sat on the mat. It is raining today, so we stay at home.",
                       height=220, key=TR_TEXT)
-with st.expander("Decoding settings"):
+with st.expander(t("Decoding settings")):
     c1, c2 = st.columns(2)
     beams = c1.slider(t("Beam width"), 1, 8, 1, key=TR_BEAMS,
-                      help="1 = greedy and streamed; more beams keep several candidate "
-                           "translations and show the best when done.")
-    max_new = c2.number_input("Max new tokens per part (8–512)", 8, 512, 160, step=8,
+                      help=t("1 = greedy and streamed; more beams keep several candidate "
+                           "translations and show the best when done."))
+    max_new = c2.number_input(t("Max new tokens per part (8–512)"), 8, 512, 160, step=8,
                               key=TR_MAX_NEW_TOKENS)
 
 go, stop = st.columns([1, 1])
 run = go.button(t("Translate"), type="primary", disabled=loaded is None, key=TR_RUN)
-stop.button(t("Stop"), help="Stops the stream; the text so far is kept.")
+stop.button(t("Stop"), help=t("Stops the stream; the text so far is kept."))
 
 with right:
-    st.markdown(f"**{t('Translation')}** ({languages.name(tgt)})")
+    st.markdown(t("**Translation** ({name})", name=languages.name(tgt)))
     box = st.container(border=True, key="tr_output_box", height=220)
 
 if run and loaded is not None:
@@ -100,7 +100,7 @@ if run and loaded is not None:
 
     try:
         with box:
-            with st.spinner("Translating…"):
+            with st.spinner(t("Translating…")):
                 # Stop (a rerun) keeps what has streamed so far.
                 stream_into_page(seq2seq.translate_stream(loaded, text, src, tgt, params,
                                                           record=record),
@@ -120,11 +120,12 @@ output = st.session_state.get(TR_OUTPUT)
 if output and "model" in output:
     answered_by(output, "Translated")
     if output["n_chunks"] > 1:
-        st.caption(f"The text was translated in {output['n_chunks']} parts of whole sentences.")
-    with st.expander("Score against a reference translation (BLEU, chrF)"):
-        reference = st.text_area(f"{t('Reference')} ({languages.name(output['tgt'])})",
+        st.caption(t("The text was translated in {n_chunks} parts of whole sentences.",
+                     n_chunks=output['n_chunks']))
+    with st.expander(t("Score against a reference translation (BLEU, chrF)")):
+        reference = st.text_area(t("Reference ({name})", name=languages.name(output['tgt'])),
                                  key=TR_REFERENCE, height=100,
-                                 placeholder="Paste a translation written by a person…")
+                                 placeholder=t("Paste a translation written by a person…"))
         if reference.strip():
             try:
                 score_table(translation_scores(output["text"], reference, output["tgt"]))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmlab import seq2seq
+from lmlab import seq2seq, seq2seq_attention, seq2seq_engines
 from lmlab.errors import InputError
 from lmlab.seq2seq import Seq2SeqParams, Seq2SeqRecord, SummaryOptions
 
@@ -59,7 +59,7 @@ def test_cross_attention_shape_and_rows(marian):
     record = Seq2SeqRecord()
     seq2seq.translate_text(marian, TEXT, "en", "de", Seq2SeqParams(max_new_tokens=10), record)
     chunk = record.chunks[0]
-    ca = seq2seq.cross_attention(marian, chunk.input_ids, chunk.output_ids)
+    ca = seq2seq_attention.cross_attention(marian, chunk.input_ids, chunk.output_ids)
     cfg = marian.model.config
     assert ca.weights.shape == (cfg.decoder_layers, cfg.decoder_attention_heads,
                                 len(chunk.output_ids), len(chunk.input_ids))
@@ -75,7 +75,7 @@ def test_cross_attention_equals_what_decoding_used(marian):
     record = Seq2SeqRecord()
     seq2seq.translate_text(marian, TEXT, "en", "de", Seq2SeqParams(max_new_tokens=6), record)
     chunk = record.chunks[0]
-    ca = seq2seq.cross_attention(marian, chunk.input_ids, chunk.output_ids)
+    ca = seq2seq_attention.cross_attention(marian, chunk.input_ids, chunk.output_ids)
     ids = torch.tensor([chunk.input_ids])
     with marian.eager_attention() as model:
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=6,
@@ -115,8 +115,8 @@ def test_chunked_summary_keeps_order_and_reports_progress(t5):
 
 
 def test_fallback_translates_with_a_prompt_and_says_so(store, tiny_catalog, monkeypatch):
-    monkeypatch.setattr(seq2seq, "FALLBACK_MODEL_ID", "tiny/llama-chat")
-    choice = seq2seq.engine_specs("translate", ("en", "de"))
+    monkeypatch.setattr(seq2seq_engines, "FALLBACK_MODEL_ID", "tiny/llama-chat")
+    choice = seq2seq_engines.engine_specs("translate", ("en", "de"))
     assert choice.ready == []  # the random tiny Marian is not offered as a translator
     assert choice.options == [choice.fallback] and choice.fallback.id == "tiny/llama-chat"
     assert "Helsinki-NLP/opus-mt-en-de" in [s.id for s in choice.unreachable]
@@ -126,10 +126,10 @@ def test_fallback_translates_with_a_prompt_and_says_so(store, tiny_catalog, monk
     assert record.fallback and record.generated_tokens > 0
     prompt = loaded.tokenizer.decode(record.chunks[0].input_ids)
     assert seq2seq.translation_instruction("en", "de") in prompt and TEXT in prompt
-    note = seq2seq.fallback_note(loaded, "translate", choice.unreachable)
+    note = seq2seq_engines.fallback_note(loaded, "translate", choice.unreachable)
     assert "Tiny Llama (chat)" in note and "fallback" in note and "Opus-MT en→de" in note
     with pytest.raises(InputError, match="decoder-only"):
-        seq2seq.cross_attention(loaded, record.chunks[0].input_ids, record.chunks[0].output_ids)
+        seq2seq_attention.cross_attention(loaded, record.chunks[0].input_ids, record.chunks[0].output_ids)
 
 
 def test_fallback_batches_pad_on_the_left_without_changing_outputs(store, tiny_catalog):
@@ -148,15 +148,15 @@ def test_fallback_batches_pad_on_the_left_without_changing_outputs(store, tiny_c
 
 def test_local_models_count_only_when_allowed(tiny_catalog, monkeypatch):
     monkeypatch.delenv("LMLAB_LOCAL_SEQ2SEQ", raising=False)
-    assert ("en", "de") in seq2seq.language_pairs()  # from Opus-MT in the catalog
-    assert not seq2seq.counts_as_published(tiny_catalog["tiny/marian-en-de"])
+    assert ("en", "de") in seq2seq_engines.language_pairs()  # from Opus-MT in the catalog
+    assert not seq2seq_engines.counts_as_published(tiny_catalog["tiny/marian-en-de"])
     monkeypatch.setenv("LMLAB_LOCAL_SEQ2SEQ", "1")
-    ready = seq2seq.engine_specs("translate", ("en", "de")).ready
+    ready = seq2seq_engines.engine_specs("translate", ("en", "de")).ready
     assert [s.id for s in ready] == ["tiny/marian-en-de"]
 
 
 def test_pairs_cover_english_with_chinese_german_french_both_ways():
-    pairs = set(seq2seq.language_pairs())
+    pairs = set(seq2seq_engines.language_pairs())
     for other in ("zh", "de", "fr"):
         assert ("en", other) in pairs and (other, "en") in pairs
 
@@ -184,9 +184,9 @@ def test_two_hundred_pages_are_refused_with_the_limit(t5):
 
 def test_unknown_pair_gets_one_sentence():
     with pytest.raises(InputError, match="no translation model for English → xx"):
-        seq2seq.check_pair("en", "xx")
+        seq2seq_engines.check_pair("en", "xx")
     with pytest.raises(InputError, match="no translation model"):
-        seq2seq.engine_specs("translate", ("de", "fr"))
+        seq2seq_engines.engine_specs("translate", ("de", "fr"))
 
 
 def test_model_for_another_pair_is_refused(marian):
@@ -203,9 +203,9 @@ def test_compression_ratio_counts_words_and_chinese_characters():
 def test_which_copy_each_task_loads(monkeypatch):
     from lmlab.registry import get_spec
 
-    fallback = get_spec(seq2seq.FALLBACK_MODEL_ID)
+    fallback = get_spec(seq2seq_engines.FALLBACK_MODEL_ID)
     marian = get_spec("Helsinki-NLP/opus-mt-en-de")
     monkeypatch.setenv("LMLAB_DEVICE", "cpu")
-    assert seq2seq.purpose_for(marian, "translate") == "inspect"  # exact cross-attention
-    assert seq2seq.purpose_for(fallback, "summarize") == "inspect"  # long prompts: float32 on CPU
-    assert seq2seq.purpose_for(fallback, "translate") == "generate"  # short: fastest decoding
+    assert seq2seq_engines.purpose_for(marian, "translate") == "inspect"  # exact cross-attention
+    assert seq2seq_engines.purpose_for(fallback, "summarize") == "inspect"  # long prompts: float32 on CPU
+    assert seq2seq_engines.purpose_for(fallback, "translate") == "generate"  # short: fastest decoding

@@ -6,7 +6,7 @@ import pytest
 from lmlab import languages
 from lmlab.errors import InputError
 from lmlab.scoring import rouge, translation_scores
-from lmlab.seq2seq import CrossAttention
+from lmlab.seq2seq_attention import CrossAttention
 from lmlab.text_chunks import chunk_text, map_reduce, split_sentences
 from lmlab.viz.seq2seq import cross_attention_figure, top_source_for_each_output
 

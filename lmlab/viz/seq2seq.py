@@ -14,7 +14,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from lmlab.seq2seq import CrossAttention
+from lmlab.seq2seq_attention import CrossAttention
 from lmlab.viz.attention import safe_labels
 
 MAX_TICKS = 60
