@@ -159,8 +159,9 @@ def from_scratch() -> None:
         st.info(t("{dropped} rarer words are left out of the vocabulary (cap: "
                   "{vocab_cap}); they still take up room in the window.",
                   dropped=f"{vocab.dropped:,}", vocab_cap=f"{vocab_cap:,}"))
-    show = st.slider(t("Words in the heatmap (most frequent first)"), 5, min(40, len(vocab)),
-                     min(20, len(vocab)), key=GLOVE_SHOW_WORDS)
+    most = min(40, len(vocab))  # a slider needs a maximum above its minimum of 5
+    show = most if most <= 5 else st.slider(t("Words in the heatmap (most frequent first)"),
+                                            5, most, min(20, most), key=GLOVE_SHOW_WORDS)
     st.plotly_chart(cooccurrence_heatmap(X, vocab.words[:show],
                                          f"X: how often each word appears near each other word "
                                          f"(window {window}{', 1/distance' if weighted else ''})"),
