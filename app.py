@@ -5,11 +5,16 @@ from pathlib import Path
 import streamlit as st
 
 from components.navigation import PAGES, run_routed
+from components.presenter import (keep_classroom_flags, presenter_css, presenter_toggle,
+                                  read_classroom_flags, share_box)
 from components.sidebar import shared_sidebar
 
 ROOT = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="LM Lab", page_icon="🔬", layout="wide")
+# A teacher's link may ask for presenter mode (?present=1): the sidebar starts folded.
+presenting = read_classroom_flags()
+st.set_page_config(page_title="LM Lab", page_icon="🔬", layout="wide",
+                   initial_sidebar_state="collapsed" if presenting else "auto")
 
 sections: dict[str, list] = {}
 for info in PAGES:
@@ -20,6 +25,15 @@ for info in PAGES:
 css = ROOT / "assets" / "css" / "app.css"
 if css.is_file():
     st.html(f"<style>{css.read_text()}</style>")
+presenter_css()
 page = st.navigation(sections)
 shared_sidebar()
-run_routed(page)
+with st.sidebar:
+    presenter_toggle()
+keep_classroom_flags()
+share = st.sidebar.container()
+try:
+    run_routed(page)
+finally:  # after the page has written its settings to the link (also after st.stop)
+    with share:
+        share_box()

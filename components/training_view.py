@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from components.errors import show_error
+from components.presenter import show_chart
 from components.i18n import t
 from lmlab.errors import LMLabError
 from lmlab.training_data import (MAX_UPLOAD_BYTES, REPETITIVE_CORPUS, bundled_corpora,
@@ -85,7 +86,7 @@ def corpus_picker(key: str, label: str = "Corpus", default: str | None = None,
 def show_curves(runs, baseline: float | None, total_steps: int | None, where=None) -> None:
     metric = st.session_state.get(TRAIN_METRIC, "loss")
     fig = curves_figure(runs, metric, baseline, total_steps)
-    (where or st).plotly_chart(fig, key=f"train_curves_{next(_chart_ids)}")
+    show_chart((where or st), fig, key=f"train_curves_{next(_chart_ids)}")
 
 
 def drive(record: JobRecord, redraw) -> None:

@@ -5,9 +5,11 @@ import streamlit as st
 
 from components.navigation import use_router
 from components.attention_view import app_theme, bertviz_for, capture_for, input_key, show_bertviz
+from components import url_state, working_text
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.sidebar import model_picker
 from lmlab.attention import (MAX_CONTINUATION, MAX_TEXT_CHARS, MAX_TOKENS, attention_rollout,
                              first_token_score, head_entropy_bits, previous_token_score,
@@ -53,18 +55,26 @@ def keep_in_range(key: str, low: int, high: int) -> None:
 st.title(f"🔍 {t('Attention')}")
 show_lesson("attention")
 
-family = st.radio(t("Model type"), list(FAMILIES), format_func=FAMILIES.get, horizontal=True,
+url = url_state.PageURL("attention")  # ?family=…&model=…&text=…&layer=…&head=…&pos=…
+url.bind(url_state.choice("family", ATT_FAMILY, "decoder", list(FAMILIES), what="model type"))
+url.bind(working_text.model_setting("generate" if st.session_state[ATT_FAMILY] == "decoder"
+                                    else "embed"),
+         working_text.text_setting(ATT_TEXT, DEFAULT_TEXT, max_chars=MAX_TEXT_CHARS),
+         url_state.number("continue", ATT_CONTINUE, 0, low=0, high=MAX_CONTINUATION,
+                          what="number of continued tokens"))
+family = st.radio(url.label("family", t("Model type")), list(FAMILIES), disabled=url.locked("family"), format_func=FAMILIES.get, horizontal=True,
                   key=ATT_FAMILY)
 decoder = family == "decoder"
 loaded = model_picker("generate" if decoder else "embed", purpose="inspect")
-text = st.text_area(f"{t('Text')} (up to {MAX_TEXT_CHARS:,} characters; the first "
-                    f"{MAX_TOKENS} tokens are shown)", value=DEFAULT_TEXT, height=90,
-                    key=ATT_TEXT)
+text = st.text_area(url.label("text", f"{t('Text')} (up to {MAX_TEXT_CHARS:,} characters; "
+                                     f"the first {MAX_TOKENS} tokens are shown)"),
+                    height=90, **url.kw("text"))
 continue_tokens = 0
 if decoder:
     continue_tokens = st.number_input(
         f"Let the model continue the text first: new tokens (0–{MAX_CONTINUATION}, greedy)",
-        min_value=0, max_value=MAX_CONTINUATION, value=0, step=4, key=ATT_CONTINUE)
+        min_value=0, max_value=MAX_CONTINUATION, value=0, step=4, key=ATT_CONTINUE,
+        disabled=url.locked("continue"))
 if loaded is None:
     st.stop()
 
@@ -90,6 +100,14 @@ if capture.n_generated:
         st.caption("The model's continuation")
         st.text(" ".join(capture.tokens[capture.n_prompt:]))
 
+# Settings whose range depends on the model and the text: checked once both are known.
+url.bind(url_state.choice("view", ATT_VIEW, "head", list(VIEWS), what="bertviz view"),
+         url_state.number("layer", ATT_LAYER, 0, low=0, high=capture.n_layers - 1, what="layer"),
+         url_state.number("head", ATT_HEAD, 0, low=0, high=capture.n_heads - 1, what="head"),
+         url_state.number("pos", ATT_ROLLOUT_TOKEN, capture.n_tokens - 1, low=-1,
+                          high=capture.n_tokens - 1, what="token position"))
+if st.session_state[ATT_ROLLOUT_TOKEN] == -1:  # "the last token", from another page's button
+    st.session_state[ATT_ROLLOUT_TOKEN] = capture.n_tokens - 1
 tab_bertviz, tab_maps, tab_habits, tab_rollout = st.tabs(
     ["bertviz", t("Heatmaps"), t("Head habits"), t("Rollout")])
 
@@ -99,7 +117,7 @@ with tab_bertviz:
     keep_in_range(ATT_FIRST_LAYER, 0, capture.n_layers - 1)
     if st.session_state.get(ATT_VIEW) not in views:
         st.session_state[ATT_VIEW] = "head"
-    view = col_view.radio(t("View"), views, format_func=VIEWS.get, horizontal=True,
+    view = col_view.radio(url.label("view", t("View")), views, disabled=url.locked("view"), format_func=VIEWS.get, horizontal=True,
                           help=VIEW_HELP, key=ATT_VIEW)
     theme_choice = col_theme.selectbox(t("Theme"), list(THEMES), format_func=THEMES.get,
                                        key=ATT_THEME)
@@ -122,10 +140,12 @@ with tab_maps:
     keep_in_range(ATT_LAYER, 0, capture.n_layers - 1)
     keep_in_range(ATT_HEAD, 0, capture.n_heads - 1)
     col_layer, col_head = st.columns(2)
-    layer = col_layer.slider(t("Layer"), 0, capture.n_layers - 1, 0, key=ATT_LAYER)
-    head = col_head.slider(t("Head"), 0, capture.n_heads - 1, 0, key=ATT_HEAD)
-    st.plotly_chart(attention_heatmap(capture, layer, head), key="att_heatmap")
-    st.plotly_chart(heads_grid(capture, layer), key="att_heads_grid")
+    layer = col_layer.slider(url.label("layer", t("Layer")), 0, capture.n_layers - 1, 0,
+                             key=ATT_LAYER, disabled=url.locked("layer"))
+    head = col_head.slider(url.label("head", t("Head")), 0, capture.n_heads - 1, 0,
+                           key=ATT_HEAD, disabled=url.locked("head"))
+    show_chart(st, attention_heatmap(capture, layer, head), key="att_heatmap")
+    show_chart(st, heads_grid(capture, layer), key="att_heads_grid")
 
 with tab_habits:
     weights = capture.attentions
@@ -133,14 +153,14 @@ with tab_habits:
                 "show up here are real, but they are patterns of *weights*, not explanations "
                 "of what the model computes.")
     entropy = head_entropy_bits(weights)
-    st.plotly_chart(layer_head_map(entropy, "Entropy: how spread out each "
+    show_chart(st, layer_head_map(entropy, "Entropy: how spread out each "
                                    "head's attention is (0 bits = one token)", "bits"),
                     key="att_entropy")
     col_prev, col_first = st.columns(2)
-    col_prev.plotly_chart(layer_head_map(previous_token_score(weights), "Attention to the "
+    show_chart(col_prev, layer_head_map(previous_token_score(weights), "Attention to the "
                                          "previous token", "weight", zmax=1,
                                          colorscale="Oranges"), key="att_previous")
-    col_first.plotly_chart(layer_head_map(first_token_score(weights), "Attention to the first "
+    show_chart(col_first, layer_head_map(first_token_score(weights), "Attention to the first "
                                           "token", "weight", zmax=1, colorscale="Greens"),
                            key="att_first")
     table = pd.DataFrame([vars(row) for row in summarize_heads(weights, entropy=entropy)]).rename(columns={
@@ -156,7 +176,8 @@ with tab_rollout:
     r_layer = col_layer.slider(t("Through layer"), 0, capture.n_layers - 1,
                                capture.n_layers - 1, key=ATT_ROLLOUT_LAYER)
     positions = list(range(capture.n_tokens))
-    position = col_token.selectbox(t("Token"), positions, index=len(positions) - 1,
+    position = col_token.selectbox(url.label("pos", t("Token")), positions,
+                                   index=len(positions) - 1, disabled=url.locked("pos"),
                                    format_func=lambda i: f"#{i} {capture.tokens[i]}",
                                    key=ATT_ROLLOUT_TOKEN)
     if st.checkbox(t("Leave out the first token"), key=ATT_ROLLOUT_SKIP_FIRST,
@@ -164,8 +185,8 @@ with tab_rollout:
                         "the rollout points almost only there. Leave it out to see how the rest "
                         "is shared (the shares are renormalised over the other tokens)."):
         rollout = shares_without_first(rollout)
-    st.plotly_chart(rollout_bars(capture, rollout, r_layer, position), key="att_rollout_bars")
-    st.plotly_chart(rollout_heatmap(capture, rollout, r_layer), key="att_rollout_map")
+    show_chart(st, rollout_bars(capture, rollout, r_layer, position), key="att_rollout_bars")
+    show_chart(st, rollout_heatmap(capture, rollout, r_layer), key="att_rollout_map")
     st.caption("Rollout multiplies the head-averaged attention of each layer, counting the "
                "residual connection as half of each step. It is a rough guide to how information "
                "flows, not a measurement of what the model uses.")

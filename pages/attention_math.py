@@ -6,9 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from components.navigation import use_router
+from components import url_state, working_text
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.sidebar import model_picker
 from lmlab.viz import math as viz_math
 from lmlab.ablation import ABLATION_MAX_TOKENS, Ablation, head_sweep, run_ablation
@@ -70,13 +72,18 @@ def cell_section(loaded) -> None:
     st.markdown("Pick a cell of one head's attention pattern — **query token i** looking at "
                 "**key token j** — and follow every step the model takes, on the q, k and v "
                 "vectors it really used (captured from inside the model).")
-    text = st.text_area(f"{t('Text')} (up to {MAX_MATH_TOKENS} tokens)", DEFAULT_TEXT, height=80,
-                        key=AM_TEXT)
-    if st.button(t("Compute"), type="primary", key=AM_COMPUTE):
+    text = st.text_area(url.label("text", f"{t('Text')} (up to {MAX_MATH_TOKENS} tokens)"),
+                        height=80, **url.kw("text"))
+    stored = st.session_state.get(AM_CAPTURE)
+    # A text that arrived by link or from another page is computed at once (same view, same numbers).
+    arrived = ARRIVED and not (stored and stored["model"] == loaded.spec.id
+                               and stored.get("text") == text)
+    if st.button(t("Compute"), type="primary", key=AM_COMPUTE) or arrived:
         try:
             with st.spinner("Running the model and capturing q, k, v…"):
                 capture = capture_text(loaded, text)
-            st.session_state[AM_CAPTURE] = {"model": loaded.spec.id, "capture": capture}
+            st.session_state[AM_CAPTURE] = {"model": loaded.spec.id, "capture": capture,
+                                            "text": text}
             st.session_state[AM_QUERY] = capture.n_tokens - 1
             st.session_state[AM_KEY] = max(0, capture.n_tokens - 2)
         except Exception as error:  # one sentence; the previous result stays on screen
@@ -89,15 +96,22 @@ def cell_section(loaded) -> None:
     first = capture.layers[0]
     st.caption(f"{capture.n_tokens} tokens · {capture.n_layers} layers · {first.n_heads} query "
                f"heads · {first.n_kv_heads} key/value heads · d_k = {first.head_dim}")
+    last_token = capture.n_tokens - 1
+    url.bind(url_state.number("layer", AM_LAYER, 0, low=0, high=capture.n_layers - 1, what="layer"),
+             url_state.number("head", AM_HEAD, 0, low=0, high=first.n_heads - 1, what="head"),
+             url_state.number("i", AM_QUERY, last_token, low=0, high=last_token,
+                              what="query token"),
+             url_state.number("j", AM_KEY, max(0, last_token - 1), low=0, high=last_token,
+                              what="key token"))
     cols = st.columns(4)
     layer = cols[0].number_input(f"{t('Layer')} (0–{capture.n_layers - 1})", min_value=0, step=1,
-                                 key=AM_LAYER)
+                                 key=AM_LAYER, disabled=url.locked("layer"))
     head = cols[1].number_input(f"{t('Head')} (0–{first.n_heads - 1})", min_value=0, step=1,
-                                key=AM_HEAD)
+                                key=AM_HEAD, disabled=url.locked("head"))
     query = cols[2].number_input(f"{t('Query token')} i (0–{capture.n_tokens - 1})", min_value=0,
-                                 step=1, key=AM_QUERY)
+                                 step=1, key=AM_QUERY, disabled=url.locked("i"))
     key = cols[3].number_input(f"{t('Key token')} j (0–{capture.n_tokens - 1})", min_value=0,
-                               step=1, key=AM_KEY)
+                               step=1, key=AM_KEY, disabled=url.locked("j"))
     try:
         cell = cell_math(capture, int(layer), int(head), int(query), int(key))
     except Exception as error:
@@ -126,7 +140,7 @@ def show_cell(capture, cell) -> None:
         st.metric("q · k", f"{cell.dot:.4f}")
         table(pd.DataFrame({"n": range(cell.d_k), "q_n": cell.q, "k_n": cell.k,
                             "q_n × k_n": cell.products}), "q_dot_k", "am_csv_qk")
-    right.plotly_chart(viz_math.qk_products_figure(cell), key="am_fig_qk")
+    show_chart(right, viz_math.qk_products_figure(cell), key="am_fig_qk")
 
     st.subheader("2 · Scale by √d_k")
     st.latex(rf"\frac{{q\cdot k}}{{\sqrt{{d_k}}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{cell.d_k}}}}}"
@@ -161,7 +175,7 @@ def show_cell(capture, cell) -> None:
     left, right = st.columns([2, 3])
     with left:
         table(row, "softmax_row", "am_csv_row")
-    right.plotly_chart(viz_math.softmax_row_figure(cell), key="am_fig_row")
+    show_chart(right, viz_math.softmax_row_figure(cell), key="am_fig_row")
 
     st.subheader("5 · Weighted sum of the values")
     st.latex(r"\text{output}_i = \sum_j w_{ij}\, v_j")
@@ -178,7 +192,7 @@ def show_cell(capture, cell) -> None:
             values.insert(0, "token", tokens)
             table(values, "values", "am_csv_values")
     with right:
-        st.plotly_chart(viz_math.head_pattern_figure(
+        show_chart(st, viz_math.head_pattern_figure(
             weights[cell.head].tolist(), tokens, cell.query, cell.key,
             f"Layer {cell.layer}, head {cell.head}: every row recomputed the same way"),
             key="am_fig_head")
@@ -203,8 +217,8 @@ def positional_section(loaded) -> None:
         show_error(error)
         return
     left, right = st.columns(2)
-    left.plotly_chart(viz_math.sinusoid_figure(pe), key="am_fig_pe")
-    right.plotly_chart(viz_math.similarity_figure(
+    show_chart(left, viz_math.sinusoid_figure(pe), key="am_fig_pe")
+    show_chart(right, viz_math.similarity_figure(
         cosine_similarity_matrix(pe), "Cosine similarity of positions"), key="am_fig_pe_sim")
     st.caption("Nearby positions look alike and the similarity depends only on the distance "
                "between positions (each diagonal is constant).")
@@ -219,9 +233,9 @@ def positional_section(loaded) -> None:
     try:
         left, right = st.columns(2)
         if scheme.kind == "rotary":
-            left.plotly_chart(viz_math.rotary_frequency_figure(rotary_angles(loaded)),
+            show_chart(left, viz_math.rotary_frequency_figure(rotary_angles(loaded)),
                               key="am_fig_rope_freq")
-            right.plotly_chart(viz_math.matrix_heatmap(
+            show_chart(right, viz_math.matrix_heatmap(
                 rotary_scores(loaded, shown), "key position", "query position",
                 "q·k of one fixed query and key, rotated to every position pair"),
                 key="am_fig_rope_scores")
@@ -229,10 +243,10 @@ def positional_section(loaded) -> None:
                        "distance apart: RoPE encodes relative position.")
         elif scheme.kind == "learned":
             table_ = learned_positions(loaded, shown)
-            left.plotly_chart(viz_math.matrix_heatmap(
+            show_chart(left, viz_math.matrix_heatmap(
                 table_, "dimension", "position", f"{loaded.spec.name}'s learned position vectors"),
                 key="am_fig_learned")
-            right.plotly_chart(viz_math.similarity_figure(
+            show_chart(right, viz_math.similarity_figure(
                 cosine_similarity_matrix(table_), "Cosine similarity of learned positions"),
                 key="am_fig_learned_sim")
     except Exception as error:
@@ -290,13 +304,13 @@ def ablation_section(loaded) -> None:
         m3.caption(f"full model: {result.base.top[0][0].strip() or '␣'} "
                    f"({result.base.top[0][1]:.1%})")
         left, right = st.columns([3, 2])
-        left.plotly_chart(viz_math.ablation_figure(result), key="am_fig_ablation")
+        show_chart(left, viz_math.ablation_figure(result), key="am_fig_ablation")
         with right:
             table(pd.DataFrame({"token": result.top_tokens, "P full": result.base_probs,
                                 "P ablated": result.ablated_probs}), "ablation", "am_csv_ablation")
     sweep_result = st.session_state.get(AM_ABL_SWEEP_RESULT)
     if sweep_result and sweep_result["model"] == loaded.spec.id:
-        st.plotly_chart(viz_math.head_sweep_figure(sweep_result["base"], sweep_result["without"],
+        show_chart(st, viz_math.head_sweep_figure(sweep_result["base"], sweep_result["without"],
                                                    sweep_result["layer"]), key="am_fig_sweep")
         st.caption("A big change means the text's predictions lean on that head here; a small "
                    "one does not prove the head is useless (others may do the same job).")
@@ -348,7 +362,7 @@ def toy_section() -> None:
         st.markdown("**Scores Q Kᵀ / √3** (masked cells are −∞)")
         table(frame(toy.scaled + toy.mask, names), "toy_scores", "am_csv_toy_scores")
     with right:
-        st.plotly_chart(viz_math.toy_weights_figure(toy), key="am_fig_toy")
+        show_chart(st, viz_math.toy_weights_figure(toy), key="am_fig_toy")
     weights = frame(toy.weights, names)
     weights["row sum"] = toy.weights.sum(axis=1)
     st.markdown("**Weights = softmax of each row** (the last column is each row's sum)")
@@ -365,8 +379,14 @@ def toy_section() -> None:
 # ---------------------------------------------------------------------- page
 st.title(f"🧮 {t('Attention math')}")
 show_lesson("attention_math")
-family = st.radio(t("Model family"), list(FAMILIES), format_func=FAMILIES.get, horizontal=True,
-                  key=AM_FAMILY)
+ARRIVED = AM_TEXT not in st.session_state  # a first visit, a shared link, or another page's text
+url = url_state.PageURL("attention_math")  # ?family=…&model=…&text=…&layer=…&head=…&i=…&j=…
+url.bind(url_state.choice("family", AM_FAMILY, "generate", list(FAMILIES), what="model family"))
+url.bind(working_text.model_setting(st.session_state[AM_FAMILY]),
+         working_text.text_setting(AM_TEXT, DEFAULT_TEXT))
+family = st.radio(url.label("family", t("Model family")), list(FAMILIES),
+                  format_func=FAMILIES.get, horizontal=True, key=AM_FAMILY,
+                  disabled=url.locked("family"))
 loaded = model_picker(family, purpose="inspect")
 tabs = st.tabs([t("Cell math"), t("Positional encoding"), t("Ablation"), t("Toy example")])
 if loaded is not None:

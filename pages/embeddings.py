@@ -4,9 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from components.navigation import use_router
+from components import url_state, working_text
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.model_cache import load_model
 from components.sidebar import model_picker
 from lmlab import embeddings as emb
@@ -57,6 +59,18 @@ def _memo(key: tuple, compute):
 
 st.title(f"🧭 {t('Embedding projector')}")
 show_lesson("embeddings")
+url = url_state.PageURL("embeddings")  # ?source=…&preset=…&items=…&method=…&dims=…&model=…&layer=…
+url.bind(url_state.choice("source", EMB_SOURCE, next(iter(emb.SOURCES)), list(emb.SOURCES),
+                          what="kind of vectors"),
+         url_state.choice("preset", EMB_PRESET, "Royalty", [*emb.PRESETS, CUSTOM], what="preset"),
+         url_state.text("items", EMB_ITEMS, emb.preset_text("Royalty"), max_chars=4000,
+                        what="list of words"),
+         url_state.choice("method", EMB_METHOD, next(iter(emb.METHODS)), list(emb.METHODS),
+                          what="projection"),
+         url_state.choice("dims", EMB_DIMS, 2, [2, 3], what="number of dimensions"))
+if st.session_state[EMB_SOURCE] != "glove":
+    url.bind(working_text.model_setting("embed" if st.session_state[EMB_SOURCE] == "sentence"
+                                        else "generate"))
 
 if EMB_ITEMS not in st.session_state:
     st.session_state[EMB_PRESET] = "Royalty"
@@ -64,24 +78,31 @@ if EMB_ITEMS not in st.session_state:
 
 left, right = st.columns([1, 2])
 with left:
-    source = st.radio(t("Vectors from"), list(emb.SOURCES), format_func=lambda k: t(emb.SOURCES[k]),
-                      key=EMB_SOURCE)
-    st.selectbox(t("Preset"), [*emb.PRESETS, CUSTOM], key=EMB_PRESET,
-                 on_change=_load_preset)
-    text = st.text_area(t("Words or sentences (one per line, up to {max_items}; “item | group” "
-                          "colours groups)", max_items=emb.MAX_ITEMS), height=260, key=EMB_ITEMS)
-    method = st.radio(t("Projection"), list(emb.METHODS), format_func=lambda k: t(emb.METHODS[k]),
+    source = st.radio(url.label("source", t("Vectors from")), list(emb.SOURCES),
+                      format_func=lambda k: t(emb.SOURCES[k]), key=EMB_SOURCE,
+                      disabled=url.locked("source"))
+    st.selectbox(url.label("preset", t("Preset")), [*emb.PRESETS, CUSTOM], key=EMB_PRESET,
+                 on_change=_load_preset, disabled=url.locked("preset"))
+    text = st.text_area(url.label("items", t("Words or sentences (one per line, up to {max_items}; “item | group” "
+                          "colours groups)", max_items=emb.MAX_ITEMS)), height=260, key=EMB_ITEMS,
+                        disabled=url.locked("items"))
+    method = st.radio(url.label("method", t("Projection")), list(emb.METHODS),
+                      disabled=url.locked("method"), format_func=lambda k: t(emb.METHODS[k]),
                       horizontal=True, key=EMB_METHOD)
-    dims = st.radio(t("Dimensions"), [2, 3], horizontal=True, key=EMB_DIMS,
+    dims = st.radio(url.label("dims", t("Dimensions")), [2, 3], horizontal=True, key=EMB_DIMS,
+                    disabled=url.locked("dims"),
                     format_func=lambda d: f"{d}D")
 
 loaded = _model_for(source)
 layer = None
 if loaded is not None and source == "lm-hidden":
     layers = emb.layer_count(loaded)
+    url.bind(url_state.number("layer", EMB_LAYER, min(layers, max(1, layers // 2)), low=0,
+                              high=layers, what="layer"))
     with left:
         layer = st.slider(t("Layer (0 = embeddings, {layers} = last)", layers=layers), 0, layers,
-                          min(layers, max(1, layers // 2)), key=EMB_LAYER)
+                          min(layers, max(1, layers // 2)), key=EMB_LAYER,
+                          disabled=url.locked("layer"))
 
 result = None
 if loaded is not None:
@@ -113,7 +134,7 @@ if result is not None:
         title = (f"{emb.SOURCES[source]}{layer_note} · {emb.METHODS[method]} · "
                  f"{len(labels)} points, {vectors.vectors.shape[1]} dimensions → {dims}")
         fig = projection_scatter(coords, labels, vectors.groups, title, vectors.details)
-        event = st.plotly_chart(fig, key=EMB_CHART, on_select="rerun" if dims == 2 else "ignore",
+        event = show_chart(st, fig, key=EMB_CHART, on_select="rerun" if dims == 2 else "ignore",
                                 selection_mode="points", width="stretch")
         points = (event or {}).get("selection", {}).get("points", []) if dims == 2 else []
         if points and "customdata" in points[0]:
@@ -142,5 +163,5 @@ if result is not None:
         st.info(t("The heatmap shows the first {max_heatmap_items} of {n} items.",
                   max_heatmap_items=emb.MAX_HEATMAP_ITEMS, n=len(labels)))
     matrix = emb.cosine_matrix(vectors.vectors[:len(shown)])
-    st.plotly_chart(similarity_heatmap(matrix, shown, "Cosine similarity of every pair"),
+    show_chart(st, similarity_heatmap(matrix, shown, "Cosine similarity of every pair"),
                     width="stretch", key="emb_heatmap")

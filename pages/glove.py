@@ -10,6 +10,7 @@ from components.navigation import use_router
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.model_cache import load_model
 from lmlab import glove_training, word_arithmetic
 from lmlab.embeddings import project
@@ -82,12 +83,12 @@ def calculator(vectors) -> None:
         left, right = st.columns([2, 3])
         left.dataframe(pd.DataFrame([(a.word, round(a.cosine, 4)) for a in answers],
                                     columns=["word", "cosine"]), hide_index=True, width="stretch")
-        right.plotly_chart(neighbour_bars([a.word for a in answers], [a.cosine for a in answers],
+        show_chart(right, neighbour_bars([a.word for a in answers], [a.cosine for a in answers],
                                           f"{expression.strip()} ≈ {answers[0].word}"),
                            width="stretch", key="glove_answer_chart")
     words = list(dict.fromkeys([term.word for term in terms] + [answers[0].word]))[:6]
     rows = vectors.vectors[[vectors.index[w] for w in words]]
-    st.plotly_chart(vector_bars(words, rows, f"The {vectors.dim} numbers of each word "
+    show_chart(st, vector_bars(words, rows, f"The {vectors.dim} numbers of each word "
                                 "(raw GloVe vectors)"), width="stretch", key="glove_vector_bars")
 
     st.subheader(t("Nearest neighbours"))
@@ -95,7 +96,7 @@ def calculator(vectors) -> None:
     word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60)
     try:
         near = word_arithmetic.nearest(vectors, word, 10)
-        n2.plotly_chart(neighbour_bars([n.word for n in near], [n.cosine for n in near],
+        show_chart(n2, neighbour_bars([n.word for n in near], [n.cosine for n in near],
                                        f"Closest to “{word.strip().lower()}”"), width="stretch",
                        key="glove_neighbour_chart")
     except LMLabError as error:
@@ -159,10 +160,9 @@ def from_scratch() -> None:
         st.info(t("{dropped} rarer words are left out of the vocabulary (cap: "
                   "{vocab_cap}); they still take up room in the window.",
                   dropped=f"{vocab.dropped:,}", vocab_cap=f"{vocab_cap:,}"))
-    most = min(40, len(vocab))  # a slider needs a maximum above its minimum of 5
-    show = most if most <= 5 else st.slider(t("Words in the heatmap (most frequent first)"),
-                                            5, most, min(20, most), key=GLOVE_SHOW_WORDS)
-    st.plotly_chart(cooccurrence_heatmap(X, vocab.words[:show],
+    show = st.slider(t("Words in the heatmap (most frequent first)"), 5, min(40, len(vocab)),
+                     min(20, len(vocab)), key=GLOVE_SHOW_WORDS)
+    show_chart(st, cooccurrence_heatmap(X, vocab.words[:show],
                                          f"X: how often each word appears near each other word "
                                          f"(window {window}{', 1/distance' if weighted else ''})"),
                     width="stretch", key="glove_cooc_chart")
@@ -180,7 +180,7 @@ def from_scratch() -> None:
         lr = st.number_input(t("Learning rate"), 0.001, 1.0, 0.1 if optimizer == "adagrad" else 0.03,
                              0.01, format="%.3f", key=GLOVE_LR)
         run = st.button(t("Train GloVe"), type="primary", key=GLOVE_TRAIN)
-    w2.plotly_chart(weighting_curve(x_max, alpha, max(2 * x_max, float(X.max()))), width="stretch",
+    show_chart(w2, weighting_curve(x_max, alpha, max(2 * x_max, float(X.max()))), width="stretch",
                   key="glove_weighting_chart")
 
     if run:
@@ -197,7 +197,7 @@ def from_scratch() -> None:
             bar.progress(epoch / total, text=t("Epoch {epoch}/{total} · J = {loss}",
                                                epoch=epoch, total=total, loss=f"{loss:,.2f}"))
             if epoch % every == 0 or epoch == total:
-                chart.plotly_chart(loss_curve(history, total), width="stretch",
+                show_chart(chart, loss_curve(history, total), width="stretch",
                                    key=f"glove_live_loss_{epoch}")
 
         try:
@@ -222,12 +222,12 @@ def _show_trained(name: str, result: glove_training.GloveResult) -> None:
                      "{epochs} epochs ({seconds} s). Each word's final vector is w + w̃.",
                      name=name, initial_loss=f"{result.initial_loss:,.2f}", final_loss=f"{result.final_loss:,.2f}", epochs=result.config.epochs, seconds=f"{result.seconds:.2f}"))
         left, right = st.columns(2)
-        left.plotly_chart(loss_curve(result.loss_history, result.config.epochs), width="stretch",
+        show_chart(left, loss_curve(result.loss_history, result.config.epochs), width="stretch",
                           key="glove_loss_chart")
         top = result.words[:min(80, len(result.words))]
         if len(top) >= 3:
             coords = project(result.vectors[:len(top)], "pca", 2)
-            right.plotly_chart(projection_scatter(coords, top, ["word"] * len(top),
+            show_chart(right, projection_scatter(coords, top, ["word"] * len(top),
                                                   f"The {len(top)} most frequent words (PCA)"),
                                width="stretch", key="glove_trained_map")
         choices = result.words[:300]

@@ -5,10 +5,12 @@ from functools import partial
 import streamlit as st
 
 from components.navigation import use_router
+from components import url_state, working_text
 from components.controls import busy_notice
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.sidebar import model_picker
 from lmlab.errors import LMLabError
 from lmlab.probability import prompt_next_logits, top_next_tokens
@@ -29,6 +31,12 @@ STEPS = "next_prompt_steps"  # earlier prompts, for Back
 
 st.title(f"🎯 {t('Next token')}")
 show_lesson("next_token")
+url = url_state.PageURL("next_token")  # ?model=…&text=…&temperature=…&top_k=…
+url.bind(working_text.model_setting("generate"),
+         working_text.text_setting(NEXT_PROMPT, "The capital of France is"),
+         url_state.number("temperature", NEXT_TEMPERATURE, 1.0, low=0.0, high=3.0,
+                          what="temperature", integer=False),
+         url_state.number("top_k", NEXT_TOP_K, 10, low=3, high=30, what="top-k"))
 loaded = model_picker("generate", purpose="inspect")
 steps: list[str] = st.session_state.setdefault(STEPS, [])
 
@@ -55,12 +63,13 @@ def go_back() -> None:
         st.session_state[NEXT_PROMPT] = steps.pop()
 
 
-prompt = st.text_area(t("Prompt"), value="The capital of France is", height=90,
-                      key=NEXT_PROMPT)
+prompt = st.text_area(url.label("text", t("Prompt")), height=90, **url.kw("text"))
 col1, col2 = st.columns(2)
-temperature = col1.slider(t("Temperature"), 0.0, 3.0, 1.0, 0.05, key=NEXT_TEMPERATURE,
+temperature = col1.slider(url.label("temperature", t("Temperature")), 0.0, 3.0, 1.0, 0.05,
+                          key=NEXT_TEMPERATURE, disabled=url.locked("temperature"),
                           help="softmax(logits / T): below 1 sharpens, above 1 flattens; 0 = greedy.")
-top_k = col2.slider("Top-k shown", 3, 30, 10, key=NEXT_TOP_K)
+top_k = col2.slider(url.label("top_k", "Top-k shown"), 3, 30, 10, key=NEXT_TOP_K,
+                    disabled=url.locked("top_k"))
 
 if loaded is not None:
     try:
@@ -84,15 +93,26 @@ if loaded is not None:
         m3.metric(f"Outside the top {top_k}", f"{view.rest:.1%}")
         texts_by_id = dict(zip(view.token_ids, view.texts))
         chart_key = f"{NEXT_CHART}_{len(steps)}"  # a fresh selection after every step
-        st.plotly_chart(next_token_bar(view), key=chart_key, selection_mode="points",
+        show_chart(st, next_token_bar(view), key=chart_key, selection_mode="points",
                         on_select=partial(on_chart_select, chart_key, texts_by_id))
         st.caption("Click a bar, or a button below, to append that token to the prompt and "
                    "step forward.")
         buttons = st.columns(5)
         for i, (token_id, text) in enumerate(list(texts_by_id.items())[:5]):
             buttons[i].button(f"➕ {visible_token(text)}", key=f"next_add_{i}",
-                              on_click=append_token, args=(text,), width="stretch")
-        st.button(f"↩ {t('Back')}", on_click=go_back, disabled=not steps, key=NEXT_BACK)
+                              on_click=append_token, args=(text,), width="stretch",
+                              disabled=url.locked("text"))
+        back, to_attention, to_lens = st.columns(3)
+        back.button(f"↩ {t('Back')}", on_click=go_back, disabled=not steps or url.locked("text"),
+                    key=NEXT_BACK)
+        # The same text in the other views: Attention opens on the last token.
+        working_text.open_in("pages/attention.py", working_text.open_in_label("Attention"),
+                             text=prompt, key="next_open_attention", where=to_attention,
+                             position=-1, model=loaded.spec.id)
+        working_text.open_in("pages/token_lens.py",
+                             working_text.open_in_label("Token probabilities"),
+                             text=prompt, key="next_open_lens", where=to_lens,
+                             model=loaded.spec.id)
     except LMLabError as error:
         show_error(error)
     except Exception as error:  # never a traceback in the UI

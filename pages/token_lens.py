@@ -3,10 +3,12 @@
 import streamlit as st
 
 from components.navigation import use_router
+from components import url_state, working_text
 from components.controls import busy_notice
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.sidebar import model_picker
 from components.token_view import show_token_chips
 from lmlab.errors import LMLabError
@@ -26,13 +28,17 @@ SAMPLE = ("The cat sat on the mat. Language models give every possible next toke
 
 st.title(f"🔎 {t('Token probabilities')}")
 show_lesson("token_lens")
+arrived = LENS_TEXT not in st.session_state  # a first visit, a link, or another page's text
+url = url_state.PageURL("token_lens")  # ?model=…&text=…
+url.bind(working_text.model_setting("generate"), working_text.text_setting(LENS_TEXT, SAMPLE))
 loaded = model_picker("generate", purpose="inspect")
-text = st.text_area(f"{t('Text')} (up to {MAX_LENS_TOKENS:,} tokens)", value=SAMPLE, height=120,
-                    key=LENS_TEXT)
+text = st.text_area(url.label("text", f"{t('Text')} (up to {MAX_LENS_TOKENS:,} tokens)"),
+                    height=120, **url.kw("text"))
 run = st.button(t("Score"), type="primary", disabled=loaded is None, key=LENS_RUN)
 
 saved = st.session_state.get(LENS_OUTPUT)
-first_visit = saved is None and text == SAMPLE
+# A text that arrived (first visit, a shared link, another page) is scored at once.
+first_visit = saved is None or (arrived and saved["text"] != text)
 if loaded is not None and (run or first_visit):
     try:
         on_wait = busy_notice()
@@ -59,7 +65,7 @@ if saved:
     st.caption("Each token is coloured by the probability the model gave it after the tokens "
                "before it; hover a token for the model's top-5 guesses at that position.")
     show_token_chips(score.tokens, prefix=score.first_token)
-    st.plotly_chart(surprisal_figure(score.tokens), key="lens_surprisal")
+    show_chart(st, surprisal_figure(score.tokens), key="lens_surprisal")
     rows = [{"position": tok.index, "token": visible_token(tok.text), "probability": tok.prob,
              "surprisal (bits)": tok.surprisal_bits,
              "top-5": ", ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}

@@ -10,6 +10,7 @@ from components.training_view import TRAIN_JOB
 from components.errors import show_error
 from components.i18n import t
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.model_cache import load_model
 from components.training_view import (JobRecord, corpus_picker, current_job, drive,
                                       progress_text, show_curves, show_outcome, show_sample)
@@ -257,7 +258,7 @@ def draw_finetune(rec: JobRecord) -> None:
         runs.append((f"fine-tune · val on {job.corpus_b.name}",
                      [replace(p, step=p.step + pre.step) for p in ft.history]))
     show_curves(runs, None, total)
-    st.plotly_chart(finetune_figure(job.table), key=f"ft_table_{done}_{len(job.table)}")
+    show_chart(st, finetune_figure(job.table), key=f"ft_table_{done}_{len(job.table)}")
     rows = [{"stage": stage, **{f"perplexity on {k}": round(v, 2) for k, v in values.items()}}
             for stage, values in job.table.items()]
     st.dataframe(rows, hide_index=True)
@@ -333,7 +334,7 @@ def fill_mask_view(rec: JobRecord | None) -> None:
             st.info("Train the small masked model above first; its guesses appear here.")
         cols = st.columns(max(1, len(answers)))
         for col, (who, predictions) in zip(cols, answers.items()):
-            col.plotly_chart(predictions_figure(predictions, who),
+            show_chart(col, predictions_figure(predictions, who),
                              key=f"mask_{who}_{sentence}")
 
 
