@@ -4,12 +4,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.i18n import t
 from components.navigation import PAGES, run_routed
 from components.presenter import (keep_classroom_flags, presenter_css, presenter_toggle,
                                   read_classroom_flags, share_box)
 from components.sidebar import shared_sidebar
+from components.wire_repair import install_surrogate_repair
 
 ROOT = Path(__file__).resolve().parent
+install_surrogate_repair()  # a lone surrogate typed in a browser must not freeze its session
 
 # A teacher's link may ask for presenter mode (?present=1): the sidebar starts folded.
 presenting = read_classroom_flags()
@@ -18,8 +21,8 @@ st.set_page_config(page_title="LM Lab", page_icon="🔬", layout="wide",
 
 sections: dict[str, list] = {}
 for info in PAGES:
-    sections.setdefault(info.section, []).append(
-        st.Page(info.path, title=info.title, icon=info.icon, url_path=info.url_path,
+    sections.setdefault(t(info.section), []).append(
+        st.Page(info.path, title=t(info.title), icon=info.icon, url_path=info.url_path,
                 default=info.path == "pages/home.py"))
 
 css = ROOT / "assets" / "css" / "app.css"

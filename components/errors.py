@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
+from components.i18n import tm
 from lmlab.errors import LMLabError, user_message
 from lmlab.markup import escape_markdown
 
@@ -17,8 +18,9 @@ log = logging.getLogger("lmlab")
 def show_error(error: BaseException) -> None:
     if not isinstance(error, LMLabError):
         log.exception("unexpected error", exc_info=error)
+    # The core writes English sentences; they are translated here, numbers kept.
     # Sentences may quote what the user typed: shown as typed, never as links or images.
-    st.error(escape_markdown(user_message(error)), icon="⚠️")
+    st.error(escape_markdown(tm(user_message(error))), icon="⚠️")
 
 
 @contextlib.contextmanager

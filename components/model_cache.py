@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.load_retry import show_load_failure
+from components.i18n import t, tm
 from lmlab.errors import LMLabError, user_message
 from lmlab.loading import LoadedModel, ModelStore
 from lmlab.registry import get_spec
@@ -26,8 +27,9 @@ def load_model(model_id: str, purpose: str = "generate") -> LoadedModel | None:
         spec = get_spec(model_id)
         if store.is_loaded(spec.id, purpose):
             return store.get(spec.id, purpose)
-        with st.spinner(f"Loading {spec.name} ({spec.size_label})… the first load of an "
-                        "embedded model converts it once and can take half a minute."):
+        with st.spinner(t("Loading {name} ({size})… the first load of an embedded model "
+                          "converts it once and can take half a minute.",
+                          name=spec.name, size=spec.size_label)):
             return store.get(spec.id, purpose)
     except Exception as error:  # never a traceback in the UI; a Retry where it may help
         show_load_failure(store, model_id, purpose, error)

@@ -6,7 +6,8 @@ Four sources of vectors, all from real models:
   "lm-input"  a causal LM's input embedding rows (the table looked up before layer 1),
               averaged over the item's tokens;
   "lm-hidden" the same LM's hidden states after layer L (0 = the embeddings),
-              averaged over the item's tokens: the vector now depends on context;
+              read after a lead token, averaged over the item's tokens and
+              centred over the set (lmlab.centring): the vector now depends on context;
   "glove"     GloVe 6B 50d word vectors, averaged over the item's words.
 Then PCA, t-SNE or UMAP bring them to 2 or 3 dimensions.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lmlab.centring import centre_over_set
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
 from lmlab.turns import model_turn
@@ -184,25 +186,41 @@ def layer_count(loaded: LoadedModel) -> int:
 @torch.inference_mode()
 def hidden_state_embeddings(loaded: LoadedModel, texts: list[str], layer: int,
                             max_tokens: int = 64) -> np.ndarray:
-    """Mean over real tokens of hidden_states[layer] (0 = embeddings): (N, C).
+    """Mean over the item's own tokens of hidden_states[layer] (0 = embeddings): (N, C).
 
-    Right padding keeps every real token at its own position, so a batched
-    item gets the same vector as the item run alone.
+    A sequence's first position is an attention sink whose hidden state carries
+    huge values whatever the word; a one-word item would be nothing but that.
+    So each item is read after one lead token (a newline, or the tokenizer's own
+    BOS) that takes the sink, and only the item's tokens are pooled. Right
+    padding keeps every token at its own position, so batches change nothing.
     """
     layers = layer_count(loaded)
     if not 0 <= layer <= layers:
         raise InputError(f"Pick a layer between 0 and {layers}.")
     tok = loaded.tokenizer
+    special = set(tok.all_special_ids)
+    lead = tok("\n", add_special_tokens=False)["input_ids"][:1]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     rows = []
     for start in range(0, len(texts), BATCH):
-        enc = tok(texts[start:start + BATCH], padding=True, truncation=True,
-                  max_length=max_tokens, padding_side="right", return_tensors="pt")
-        enc = {k: v.to(loaded.device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-        with model_turn(loaded):
-            out = loaded.model(**enc, output_hidden_states=True)
-        hidden = out.hidden_states[layer].float()  # (B, T, C)
-        mask = enc["attention_mask"].unsqueeze(-1).float()  # (B, T, 1)
-        rows.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).cpu())
+        seqs, pooled = [], []
+        for text in texts[start:start + BATCH]:
+            ids = list(tok(text, truncation=True, max_length=max_tokens)["input_ids"])
+            if not ids or ids[0] not in special:
+                ids = lead + ids
+            seqs.append(ids)
+            pooled.append([i > 0 and t not in special for i, t in enumerate(ids)])
+        width = max(len(ids) for ids in seqs)
+        input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids in seqs])  # (B, T)
+        attention = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in seqs])
+        keep = torch.tensor([p + [False] * (width - len(p)) for p in pooled])  # (B, T)
+        keep |= (keep.sum(1, keepdim=True) == 0) & attention.bool()  # only specials: use them
+        with loaded.lock:
+            out = loaded.model(input_ids=input_ids.to(loaded.device),
+                               attention_mask=attention.to(loaded.device), output_hidden_states=True)
+        hidden = out.hidden_states[layer].float().cpu()  # (B, T, C)
+        mask = keep.unsqueeze(-1).float()  # (B, T, 1)
+        rows.append((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0))
     return torch.cat(rows).numpy().astype(np.float32)
 
 
@@ -236,8 +254,12 @@ def glove_embeddings(vectors: WordVectors, items: list[Item], max_suggest: int =
 
 
 def embed(source: str, items: list[Item], loaded: LoadedModel | None = None,
-          layer: int | None = None) -> EmbeddingSet:
-    """Vectors for `items` from one source (see SOURCES); `loaded` is the model to use."""
+          layer: int | None = None, centre: bool = True) -> EmbeddingSet:
+    """Vectors for `items` from one source (see SOURCES); `loaded` is the model to use.
+
+    Hidden states are centred over the set with their massive dimensions set
+    aside (lmlab.centring) unless `centre` is False: raw, every pair has cosine ≈ 1.
+    """
     if source not in SOURCES:
         raise InputError(f"Unknown source “{source}”.")
     if loaded is None:
@@ -252,7 +274,17 @@ def embed(source: str, items: list[Item], loaded: LoadedModel | None = None,
         vecs, details = input_embeddings(loaded, texts)
         return EmbeddingSet(items, vecs, source, details=details)
     layer = layer_count(loaded) if layer is None else int(layer)
-    return EmbeddingSet(items, hidden_state_embeddings(loaded, texts, layer), source)
+    vectors = hidden_state_embeddings(loaded, texts, layer)
+    if not centre:
+        return EmbeddingSet(items, vectors, source)
+    centred = centre_over_set(vectors)
+    note = (f"Each item is read after a newline token, which takes the first position's "
+            f"huge values, and its own tokens are averaged; the vectors are centred over your "
+            f"{len(items)} items (their mean subtracted)"
+            + (f", with {len(centred.dropped)} massive dimension(s) set aside "
+               f"({', '.join(map(str, centred.dropped[:5]))})" if centred.dropped else "")
+            + ". Without these steps every pair would have cosine ≈ 1.")
+    return EmbeddingSet(items, centred.vectors, source, [note])
 
 
 # ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import math
 import plotly.graph_objects as go
 
 from lmlab.probability import NextTokens, TokenScore
+from lmlab.viz.labels import PERCENT_HOVER, PERCENT_TICKS, Labels, percent, tr
 
 # Probabilities are coloured on a log scale: 1 -> green, 1e-4 and below -> red.
 LOG10_FLOOR = -4.0
@@ -37,33 +38,42 @@ def probability_colour(prob: float) -> str:
     return f"hsl({round(120 * frac)}, 75%, 82%)"
 
 
-def next_token_bar(view: NextTokens, chosen: int | None = None) -> go.Figure:
-    """Horizontal bars of the top-k next tokens, likeliest on top; customdata = token id."""
-    labels = [f"{i + 1}. {_plotly_label(t)}" for i, t in enumerate(view.texts)]
+def next_token_bar(view: NextTokens, chosen: int | None = None, labels: Labels = None
+                   ) -> go.Figure:
+    """Horizontal bars of the top-k next tokens, likeliest on top; customdata = token id.
+
+    Percentages keep three significant digits, so a flat distribution (high
+    temperature) still tells its bars apart.
+    """
+    names = [f"{i + 1}. {_plotly_label(t)}" for i, t in enumerate(view.texts)]
     colours = ["#2563eb" if tid != chosen else "#f59e0b" for tid in view.token_ids]
+    probability = tr(labels, "probability")
     fig = go.Figure(go.Bar(
-        x=view.probs, y=labels, orientation="h", customdata=view.token_ids,
-        marker_color=colours, text=[f"{p:.1%}" for p in view.probs], textposition="auto",
-        hovertemplate="%{y}<br>probability %{x:.2%}<extra></extra>"))
+        x=view.probs, y=names, orientation="h", customdata=view.token_ids,
+        marker_color=colours, text=[percent(p) for p in view.probs], textposition="auto",
+        hovertemplate=f"%{{y}}<br>{probability} %{{x:{PERCENT_HOVER}}}<extra></extra>"))
     fig.update_layout(
-        title=f"Top {len(view.probs)} next tokens at temperature {view.temperature:g} · "
-              f"entropy {view.entropy_bits:.2f} bits",
-        xaxis_title="probability", yaxis=dict(autorange="reversed", type="category"),
+        title=tr(labels, "Top {k} next tokens at temperature {temperature} · entropy {entropy} bits",
+                 k=len(view.probs), temperature=f"{view.temperature:g}",
+                 entropy=f"{view.entropy_bits:.2f}"),
+        xaxis_title=probability, yaxis=dict(autorange="reversed", type="category"),
         height=120 + 28 * len(view.probs), margin=dict(l=10, r=10, t=50, b=40),
         clickmode="event+select", dragmode=False)
-    fig.update_xaxes(range=[0, max(1e-9, max(view.probs)) * 1.12], tickformat=".0%")
+    fig.update_xaxes(range=[0, max(1e-9, max(view.probs)) * 1.12], tickformat=PERCENT_TICKS)
     return fig
 
 
-def surprisal_figure(tokens: list[TokenScore]) -> go.Figure:
+def surprisal_figure(tokens: list[TokenScore], labels: Labels = None) -> go.Figure:
     """Surprisal (bits) per token: tall bars are the tokens the model did not expect."""
-    labels = [f"{t.index}. {_plotly_label(t.text)}" for t in tokens]
+    names = [f"{t.index}. {_plotly_label(t.text)}" for t in tokens]
+    bits, probability = tr(labels, "bits"), tr(labels, "probability")
     fig = go.Figure(go.Bar(
-        x=labels, y=[t.surprisal_bits for t in tokens],
+        x=names, y=[t.surprisal_bits for t in tokens],
         marker_color=[probability_colour(t.prob) for t in tokens], marker_line_color="#555",
         marker_line_width=0.5, customdata=[t.prob for t in tokens],
-        hovertemplate="%{x}<br>%{y:.2f} bits · probability %{customdata:.2%}<extra></extra>"))
-    fig.update_layout(title="Surprisal per token (−log₂ probability)", yaxis_title="bits",
+        hovertemplate=(f"%{{x}}<br>%{{y:.2f}} {bits} · {probability} "
+                       f"%{{customdata:{PERCENT_HOVER}}}<extra></extra>")))
+    fig.update_layout(title=tr(labels, "Surprisal per token (−log₂ probability)"), yaxis_title=bits,
                       xaxis=dict(type="category", tickangle=-60), height=380,
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
