@@ -55,6 +55,9 @@ PAGES: list[PageInfo] = [
              "Classify a text three ways: zero-shot from a language model's next-token "
              "probabilities, a fine-tuned classifier, and one trained live on MiniLM.",
              "sentiment"),
+    PageInfo("pages/bias.py", "Bias probe", "⚖️", "Look inside",
+             "Measure gender associations: a model's he/she probabilities after occupations, "
+             "the GloVe gender direction, and WEAT effect sizes.", "bias"),
 ]
 
 

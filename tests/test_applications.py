@@ -197,3 +197,69 @@ def test_minilm_classifier_trained_on_tiny_encoder(store):
     assert 0.0 <= trained.accuracy <= 1.0
     result = embedding_classifier.predict(trained, encoder, "a lovely day")
     assert result.labels == trained.labels and sum(result.probs) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- bias
+
+def test_weat_matches_its_formula_on_a_hand_made_example():
+    from lmlab import bias
+
+    def unit(*v):
+        v = np.array(v, dtype=np.float64)
+        return v / np.linalg.norm(v)
+
+    x = np.array([unit(1, 0.2), unit(1, 0.5)])
+    y = np.array([unit(0.1, 1), unit(0.4, 1)])
+    a = np.array([unit(1, 0), unit(1, 0.1)])
+    b = np.array([unit(0, 1)])
+
+    def s(w):  # s(w, A, B) written out by hand
+        return np.mean([w @ ai for ai in a]) - np.mean([w @ bi for bi in b])
+
+    sx, sy = [s(w) for w in x], [s(w) for w in y]
+    all_s = sx + sy
+    mean = sum(all_s) / 4
+    std = math.sqrt(sum((v - mean) ** 2 for v in all_s) / 3)
+    result = bias.weat_from_rows(x, y, a, b, permutations=2000)
+    assert result.statistic == pytest.approx(sum(sx) - sum(sy))
+    assert result.effect_size == pytest.approx((np.mean(sx) - np.mean(sy)) / std)
+    # Of the 6 ways to split 4 words into 2 + 2, only the real split scores as high: p ≈ 0.
+    assert result.p_value < 0.05
+    swapped = bias.weat_from_rows(y, x, a, b, permutations=2000)
+    assert swapped.effect_size == pytest.approx(-result.effect_size)
+    assert swapped.p_value > 0.5
+
+
+def test_gender_direction_and_unknown_words(real_glove):
+    from lmlab import bias
+
+    direction = bias.gender_direction(real_glove, "pca")
+    assert np.linalg.norm(direction.vector) == pytest.approx(1.0, abs=1e-5)
+    assert 0 < direction.explained < 1
+    she, he = bias.project(real_glove, "she, he", direction)
+    assert she > 0 > he  # oriented towards "she"
+    diff = bias.gender_direction(real_glove, "difference")
+    expected = real_glove.unit[real_glove.index["she"]] - real_glove.unit[real_glove.index["he"]]
+    assert diff.vector == pytest.approx(expected / np.linalg.norm(expected), abs=1e-6)
+    with pytest.raises(InputError, match="“qwxzzy” is not among the 400,000 GloVe words"):
+        bias.weat(real_glove, "john, paul", "amy, lisa", "office, qwxzzy", "home")
+    with pytest.raises(InputError, match="at least one word"):
+        bias.weat(real_glove, "john, paul", "amy, lisa", "", "home")
+    kept = bias.weat(real_glove, "john, paul", "amy, lisa", "office, qwxzzy", "home",
+                     skip_unknown=True)
+    assert kept.dropped == ["qwxzzy"]
+
+
+def test_pronoun_probabilities_equal_a_plain_forward(store):
+    from lmlab import bias
+
+    loaded = store.get("tiny/gpt2", "inspect")
+    rows = bias.pronoun_probabilities(loaded, "The {occupation} said that", "king, dog")
+    tok = loaded.tokenizer
+    for row in rows:
+        ids = list(tok(row.prompt)["input_ids"])
+        for pronoun, got in (("he", row.first), ("she", row.second)):
+            cont = list(tok(" " + pronoun, add_special_tokens=False)["input_ids"])
+            assert got == pytest.approx(_full_forward_mass(loaded, ids, cont), rel=1e-5)
+    with pytest.raises(InputError, match="needs \\{occupation\\}"):
+        bias.pronoun_probabilities(loaded, "The doctor said that", "king")

@@ -37,3 +37,25 @@ def test_sentiment_page_bad_labels_give_one_sentence(tiny_catalog):
     at.text_area(key="classify_text").set_value("   ").run()
     at.text_input(key="classify_labels").set_value("good, bad").run()
     assert any("empty" in e.value for e in at.error)
+
+
+@needs_glove
+def test_bias_page_draws_all_three_probes(tiny_catalog):
+    at = open_page("pages/bias.py", timeout=240)
+    assert not at.error, [e.value for e in at.error]
+    rows = at.session_state["memo:bias_pronouns"][1]
+    assert len(rows) == 16 and all(0 < r.first < 1 and 0 < r.second < 1 for r in rows)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["Effect size d"]) > 1.0  # career/family × names on GloVe 6B
+    text = all_text(at)
+    assert "explains" in text  # the PCA direction's share of variance
+
+
+@needs_glove
+def test_bias_page_unknown_words_give_one_sentence(tiny_catalog):
+    at = open_page("pages/bias.py", timeout=240)
+    at.text_area(key="bias_weat_a_0").set_value("executive, qwxzzy").run()
+    assert not at.exception
+    assert any("“qwxzzy” is not among the 400,000 GloVe words" in e.value for e in at.error)
+    at.text_area(key="bias_occupations").set_value("").run()
+    assert any("at least one word" in e.value for e in at.error)
