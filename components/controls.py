@@ -65,16 +65,20 @@ def decoding_controls(default_max_new_tokens: int = 64) -> GenerationParams:
                             num_return_sequences=1 if strategy == "greedy" else int(outputs))
 
 
-def busy_notice() -> Callable[[], None]:
-    """A placeholder that says "waiting" if another user holds the model.
+def busy_notice() -> Callable[..., None]:
+    """A placeholder that says "waiting" (and the place in line) while others use the model.
 
     Returns the `on_wait` callback for lmlab.generation; it runs in the script
-    thread (the generator is consumed there), so it may draw.
+    thread (the generator is consumed there), so it may draw. The model layer calls
+    it again whenever the place changes (lmlab.turns.QueuePlace).
     """
     box = st.empty()
 
-    def on_wait() -> None:
-        box.info(f"⏳ {WAITING_MESSAGE}")
+    def on_wait(place=None) -> None:
+        if place is not None and getattr(place, "position", 0) > 0:
+            box.info(f"⏳ {place.sentence()}")
+        else:
+            box.info(f"⏳ {WAITING_MESSAGE}")
 
     on_wait.clear = box.empty  # type: ignore[attr-defined]
     return on_wait

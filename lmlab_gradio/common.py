@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
+from lmlab.batching import MAX_BATCH as ENGINE_BATCH
 from lmlab.errors import InputError, LMLabError, user_message
 from lmlab.inputs import check_number, plain_text
 from lmlab.loading import LoadedModel, default_store
@@ -45,11 +46,20 @@ SEQ2SEQ_QUEUE = "seq2seq"
 ENCODER_QUEUE = "encoder"
 VECTORS_QUEUE = "word-vectors"
 TRAINING_QUEUE = "training"
+# Text generation on a causal LM runs in its batching engine (lmlab/batching.py), which
+# serves that many requests in one batch; later ones wait in Gradio's queue, which shows
+# each user their place. (A ZeroGPU worker runs one request at a time.)
+LM_CONCURRENCY = CONCURRENCY_LIMIT if ZERO_GPU else max(CONCURRENCY_LIMIT, ENGINE_BATCH)
+
+
+def concurrency_limit_for(concurrency_id: str) -> int:
+    return LM_CONCURRENCY if concurrency_id == LM_QUEUE else CONCURRENCY_LIMIT
 
 
 def queued(concurrency_id: str) -> dict:
     """Keyword arguments for an event that runs a model."""
-    return dict(concurrency_id=concurrency_id, concurrency_limit=CONCURRENCY_LIMIT)
+    return dict(concurrency_id=concurrency_id,
+                concurrency_limit=concurrency_limit_for(concurrency_id))
 
 
 def gpu(fn: Callable) -> Callable:
@@ -162,7 +172,7 @@ def join_queue(blocks: gr.Blocks, handler_fn: Callable, concurrency_id: str) -> 
             fn = getattr(fn, "__wrapped__", None)
         if fn is handler_fn and block_fn.queue:
             block_fn.concurrency_id = concurrency_id
-            block_fn.concurrency_limit = CONCURRENCY_LIMIT
+            block_fn.concurrency_limit = concurrency_limit_for(concurrency_id)
 
 
 def harden_inputs(blocks: gr.Blocks) -> None:
