@@ -1,15 +1,12 @@
 """Chat and text generation on an OpenAI-compatible server (vLLM, TGI, SGLang, llama.cpp, Ollama).
 
-A deployment that outgrows one machine sets LMLAB_ENGINE_URL (plus optionally
-LMLAB_ENGINE_API_KEY and LMLAB_ENGINE_MODEL) and every app replica streams its
-text from that server. Inspection views (attention, lens, attention math) keep
-using the local copy of the model, because a server only returns tokens.
-
-The engine speaks lmlab.engine's protocol (`submit(EngineRequest) -> token chunks`),
-so pages stream from it exactly as from the local engine; the request shapes and the
-reading of each server's `logprobs` live in lmlab/openai_stream.py. Only the standard
-library is used (http.client: separate connect and read time-outs, and a stop can
-shut the socket while the server is still silent).
+A deployment that outgrows one machine sets LMLAB_ENGINE_URL (+ LMLAB_ENGINE_API_KEY,
+LMLAB_ENGINE_MODEL) and every app replica streams text from that server; inspection
+views keep using the local copy of the model (a server only returns tokens).
+The engine speaks lmlab.engine's protocol (`submit(EngineRequest) -> token chunks`);
+request shapes and each server's `logprobs` are read in lmlab/openai_stream.py.
+Standard library only: http.client gives separate connect and read time-outs, and a
+stop can shut the socket while the server is still silent.
 """
 
 from __future__ import annotations
@@ -65,12 +62,15 @@ class EngineConfig:
     def base(self) -> tuple[str, str, int, str]:
         """(scheme, host, port, path prefix); a trailing /v1 is optional in the URL."""
         parts = urlsplit(self.url if "://" in self.url else f"http://{self.url}")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:  # a port that is not a number
+            port = None
+        if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
             raise EngineUnavailable(f"{ENV_URL} must be an http(s) address such as "
                                     f"http://localhost:8000/v1, not “{self.url}”.")
         prefix = parts.path.rstrip("/")
         prefix = prefix[:-3] if prefix.endswith("/v1") else prefix
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         return parts.scheme, parts.hostname, port, prefix
 
     @property

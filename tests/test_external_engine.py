@@ -266,3 +266,47 @@ def test_probabilities_from_each_server_shape():
     assert event.prob == 0.8 and event.top == [("ok", 0.8)]
     (event,) = token_events(bare, chat=True)
     assert event.text == "hi" and event.prob is None and event.finish_reason == "length"
+
+
+# ---- the front ends say where text comes from, and chat streams from the server ----
+
+def test_chat_page_replies_from_the_server_and_says_so(monkeypatch, server_url, tiny_catalog):
+    from apptest_helpers import all_text, open_page
+
+    monkeypatch.setenv(external_engine.ENV_URL, server_url)
+    at = open_page("pages/chat.py")
+    at.slider(key="chat_max_new_tokens").set_value(32)
+    at.slider(key="chat_temperature").set_value(0.0)  # greedy
+    at.chat_input(key="chat_input").set_value("What is the capital of France?").run()
+    assert not at.exception, at.exception
+    # the tiny random local model could never answer this; SmolLM2 on the server does
+    assert "Paris" in at.session_state["chat_history"][-1]["content"]
+    sidebar = "\n".join(str(c.value) for c in at.sidebar.caption)
+    assert "Text from: `llama.cpp server at http://127.0.0.1:" in sidebar
+
+
+def test_inspection_views_say_they_use_the_local_copy(monkeypatch, server_url, tiny_catalog):
+    from apptest_helpers import all_text, open_page
+
+    monkeypatch.setenv(external_engine.ENV_URL, server_url)
+    text = all_text(open_page("pages/token_lens.py"))
+    assert "looks inside the copy of the model on this machine" in text
+    monkeypatch.delenv(external_engine.ENV_URL)
+    assert "looks inside the copy" not in all_text(open_page("pages/token_lens.py"))
+
+
+def test_gradio_header_names_the_source(monkeypatch, server_url):
+    import gradio_app
+
+    monkeypatch.setenv(external_engine.ENV_URL, server_url)
+    assert gradio_app.text_source_line().startswith("Text from: `llama.cpp server at http://")
+    monkeypatch.setenv(external_engine.ENV_URL, f"http://127.0.0.1:{free_port()}")
+    line = gradio_app.text_source_line()
+    assert line.startswith("Text from: `this machine`") and "cannot be reached" in line
+
+
+def test_a_malformed_address_gets_one_sentence(monkeypatch):
+    monkeypatch.setenv(external_engine.ENV_URL, "ftp://example:port")
+    source = generation_source()
+    assert not source.external
+    assert source.notice.startswith(f"{external_engine.ENV_URL} must be an http(s) address")
