@@ -10,8 +10,10 @@ from components.presenter import (keep_classroom_flags, presenter_css, presenter
                                   read_classroom_flags, share_box)
 from components.sidebar import shared_sidebar
 from components.wire_repair import install_surrogate_repair
+from components.wire_repair import install_surrogate_repair
 
 ROOT = Path(__file__).resolve().parent
+install_surrogate_repair()  # a lone surrogate typed in a browser must not freeze its session
 install_surrogate_repair()  # a lone surrogate typed in a browser must not freeze its session
 
 # A teacher's link may ask for presenter mode (?present=1): the sidebar starts folded.
