@@ -58,6 +58,9 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/bias.py", "Bias probe", "⚖️", "Look inside",
              "Measure gender associations: a model's he/she probabilities after occupations, "
              "the GloVe gender direction, and WEAT effect sizes.", "bias"),
+    PageInfo("pages/compute.py", "Compute cost", "💰", "Look inside",
+             "Parameters, memory, FLOPs per token and tokens/s measured live, and the same "
+             "arithmetic for GPT-2, GPT-3 and a 70B model.", "compute"),
 ]
 
 

@@ -263,3 +263,31 @@ def test_pronoun_probabilities_equal_a_plain_forward(store):
             assert got == pytest.approx(_full_forward_mass(loaded, ids, cont), rel=1e-5)
     with pytest.raises(InputError, match="needs \\{occupation\\}"):
         bias.pronoun_probabilities(loaded, "The doctor said that", "king")
+
+
+# ---------------------------------------------------------------- compute
+
+def test_compute_counts_tied_weights_once_and_scales_by_parameters(store):
+    from lmlab import compute
+
+    loaded = store.get("tiny/gpt2", "inspect")
+    model = loaded.model
+    by_name = dict(model.named_parameters(remove_duplicate=False))
+    distinct = {id(p): p.numel() for p in by_name.values()}
+    cost = compute.model_cost(loaded)
+    assert cost.parameters == sum(distinct.values())
+    assert cost.parameters < sum(p.numel() for p in by_name.values())  # the head is tied
+    assert cost.weight_bytes == 4 * cost.parameters and cost.dtype == "float32"
+    assert cost.flops_per_token == 2 * cost.parameters
+    assert (cost.layers, cost.width) == (2, 32)
+    assert compute.memory_bytes(70e9)["float16"] == 140e9
+    speed = compute.measure_speed(loaded, 8)
+    assert 1 <= speed.tokens <= 8 and speed.tokens_per_second > 0
+    rows = compute.scaled(cost, speed)
+    assert [r.name for r in rows][1:] == ["GPT-2 (124M)", "GPT-3 (175B)", "Llama 2 70B"]
+    assert rows[0].seconds_per_token == pytest.approx(1 / speed.tokens_per_second)
+    # At one FLOP rate, seconds per token grow in proportion to the parameters.
+    assert rows[2].seconds_per_token / rows[1].seconds_per_token == pytest.approx(175e9 / 124e6)
+    assert rows[2].training_flops == pytest.approx(6 * 175e9 * 300e9)
+    with pytest.raises(InputError, match="between 1 and"):
+        compute.measure_speed(loaded, 0)

@@ -59,3 +59,18 @@ def test_bias_page_unknown_words_give_one_sentence(tiny_catalog):
     assert any("“qwxzzy” is not among the 400,000 GloVe words" in e.value for e in at.error)
     at.text_area(key="bias_occupations").set_value("").run()
     assert any("at least one word" in e.value for e in at.error)
+
+
+def test_compute_page_counts_and_measures_the_loaded_model(tiny_catalog):
+    at = open_page("pages/compute.py", timeout=240)
+    assert not at.error, [e.value for e in at.error]
+    from lmlab.loading import default_store
+
+    metrics = {m.label: m.value for m in at.metric}
+    model = default_store().get("tiny/llama-chat").model
+    count = sum(p.numel() for p in model.parameters())
+    assert metrics["Parameters"] == f"{count / 1e6:,.1f} M"
+    speed = at.session_state["memo:compute_speed"][1]
+    assert speed.tokens >= 1 and speed.seconds > 0
+    assert "tokens/s" in metrics["Measured on this machine"]
+    assert len(at.dataframe[0].value) == 4  # the loaded model and three references
