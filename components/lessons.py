@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -13,13 +12,32 @@ LESSONS = Path(__file__).resolve().parent.parent / "assets" / "lessons"
 
 # CommonMark closes `**` only if it is not "punctuation followed by a letter": in
 # "**如何使用：**先" the colon before `**` and the 先 after it leave the asterisks
-# as text. Moving the closing punctuation out ("**如何使用**：先") renders as meant.
-_BOLD_BEFORE_PUNCT = re.compile(r"(\*\*|__)([^*_\n]+?)([：:，,。．！!？?；;、）)」』”’]+)\1(?=[^\s*_])")
+# as text. Moving the closing punctuation out ("**如何使用**：先") renders as meant;
+# likewise opening punctuation right after a letter ("的**（注意）**").
+_PUNCT = "：:，,。．！!？?；;、）)」』”’（(「『“‘"
 
 
 def cjk_safe_markdown(text: str) -> str:
-    """Markdown whose bold spans end before closing punctuation, so CommonMark renders them."""
-    return _BOLD_BEFORE_PUNCT.sub(r"\1\2\1\3", text)
+    """Markdown whose bold spans do not start or end on punctuation next to a letter."""
+    return "\n\n".join(_fix_paragraph(p) for p in text.split("\n\n"))
+
+
+def _fix_paragraph(paragraph: str) -> str:
+    pieces = paragraph.split("**")  # outside, inside, outside, ...
+    if len(pieces) % 2 == 0:  # an unpaired ** : leave the paragraph as written
+        return paragraph
+    for i in range(1, len(pieces), 2):
+        inside = pieces[i]
+        stripped = inside.rstrip(_PUNCT)
+        after = pieces[i + 1]
+        if stripped and stripped != inside and after[:1] and not after[:1].isspace():
+            pieces[i], pieces[i + 1] = stripped, inside[len(stripped):] + after
+        inside = pieces[i]
+        lead = inside[:len(inside) - len(inside.lstrip(_PUNCT))]
+        before = pieces[i - 1]
+        if lead and lead != inside and before[-1:] and not before[-1:].isspace():
+            pieces[i - 1], pieces[i] = before + lead, inside[len(lead):]
+    return "**".join(pieces)
 
 
 def lesson_text(page: str, language: str = "en") -> str | None:

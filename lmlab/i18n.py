@@ -18,6 +18,7 @@ from pathlib import Path
 TABLES = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 LANGUAGES = {"en": "English", "zh": "中文"}
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_SENTENCE_END = re.compile(r"[.!?]\s+[A-Z]")
 
 
 @lru_cache(maxsize=None)
@@ -65,11 +66,15 @@ def translate_message(sentence: str, language: str) -> str:
     lookup = table(language)
     if sentence in lookup:
         return lookup[sentence]
-    for pattern, value in _patterns(language):
-        match = pattern.match(sentence)
-        if match:
-            params = {k: _value(v, language) for k, v in match.groupdict().items()}
-            return value.format(**params)
+    matches = [(m, value) for pattern, value in _patterns(language)
+               if (m := pattern.match(sentence))]
+    # A template whose values hold no sentence end (". The") fits best: for "{error} It
+    # was not sent." the first sentence is the value, not the tail of another template.
+    clean = [(m, v) for m, v in matches
+             if not any(_SENTENCE_END.search(x) for x in m.groupdict().values())]
+    for match, value in (clean or matches)[:1]:
+        params = {k: _value(v, language) for k, v in match.groupdict().items()}
+        return value.format(**params)
     pieces = re.split(r"(?<=[.!?])\s+(?=[A-Z])", sentence)
     if len(pieces) > 1:
         return "".join(translate_message(p, language) for p in pieces)
@@ -77,8 +82,11 @@ def translate_message(sentence: str, language: str) -> str:
 
 
 def _value(text: str, language: str) -> str:
+    """A placeholder's value: a name from the table, a shorter sentence, or as it is."""
     lookup = table(language)
     for candidate in (text, text[:1].upper() + text[1:]):
         if candidate in lookup:
             return lookup[candidate]
+    if re.search(r"[A-Za-z]{3}", text):
+        return translate_message(text, language)  # shorter than the sentence: this ends
     return text

@@ -103,7 +103,7 @@ KEPT_WORDS = {
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 # Code spans, links, identifiers, [MASK]-style tokens, HTML tags, and the English term a
 # Chinese sentence gives in brackets as a glossary entry (“词元（token，…）”).
-_CODE = re.compile(r"`[^`]*`|https?://\S+|\b\w*_\w*\b|\[[A-Z]+\]|<[^>]+>"
+_CODE = re.compile(r"`[^`]*`|https?://\S+|\b\w*_\w*\b|\[[A-Z]+\]|<[^>]+>|[?&][\w=,.…-]+"
                    r"|(?<=（)[A-Za-z][A-Za-z0-9 .-]*")
 
 
@@ -113,7 +113,7 @@ def model_words() -> set[str]:
 
     words: set[str] = set()
     for spec in catalog():
-        for text in (spec.id, spec.name, getattr(spec, "hub_repo", "") or ""):
+        for text in (spec.id, spec.name, getattr(spec, "hub_repo", "") or "", spec.license):
             words.update(_WORD.findall(text))
     return words
 
