@@ -28,8 +28,30 @@ class EngineUnavailable(LMLabError):
 GENERIC_MESSAGE = "Something went wrong on our side; please try again or pick another model."
 
 
+OUT_OF_MEMORY_MESSAGE = ("There was not enough memory for this input; LM Lab unloaded its "
+                         "other models. Try a shorter text or a smaller model.")
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """MemoryError, or torch's "out of memory" RuntimeError (CUDA, MPS, CPU allocators)."""
+    if isinstance(error, MemoryError):
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and ("out of memory" in text
+                                                or "not enough memory" in text)
+
+
 def user_message(error: BaseException) -> str:
-    """The sentence to show for any exception: ours verbatim, others generic."""
+    """The sentence to show for any exception: ours verbatim, others generic.
+
+    Memory running short is not a bug: the process frees what it can (every
+    store unloads all but its most recent model) and says what to try.
+    """
     if isinstance(error, LMLabError):
         return str(error)
+    if is_out_of_memory(error):
+        from lmlab.loading import free_memory  # lazy: this module stays import-light
+
+        free_memory()
+        return OUT_OF_MEMORY_MESSAGE
     return GENERIC_MESSAGE

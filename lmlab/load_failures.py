@@ -12,19 +12,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-from lmlab.errors import ModelUnavailable
+from lmlab.errors import ModelUnavailable, is_out_of_memory
 from lmlab.registry import ModelSpec
 
 FIRST_PAUSE_S = 2.0
 LONGEST_PAUSE_S = 60.0
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    if isinstance(error, MemoryError):
-        return True
-    text = str(error).lower()
-    return isinstance(error, RuntimeError) and ("out of memory" in text
-                                                or "not enough memory" in text)
 
 
 def explain(spec: ModelSpec, error: BaseException, where: str | None) -> str:

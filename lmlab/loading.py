@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,7 +29,8 @@ import torch
 from lmlab import hf, sources
 from lmlab.device import choose_device, choose_dtype
 from lmlab.errors import LMLabError, ModelUnavailable
-from lmlab.load_failures import Backoff, explain, is_out_of_memory
+from lmlab.errors import is_out_of_memory
+from lmlab.load_failures import Backoff, explain
 from lmlab.registry import ModelSpec, get_spec
 from lmlab.turns import FairLock
 from lmlab.wordvectors import WordVectors, load_glove_folder
@@ -188,6 +190,7 @@ class ModelStore:
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         self.evicted: list[tuple[str, str]] = []
         self._backoff = Backoff()
+        _stores.add(self)
 
     def loaded_keys(self) -> list[tuple[str, str]]:
         with self._lock:
@@ -297,6 +300,17 @@ class ModelStore:
     def clear(self) -> None:
         with self._lock:
             self._models.clear()
+
+
+_stores: weakref.WeakSet[ModelStore] = weakref.WeakSet()
+
+
+def free_memory() -> None:
+    """Memory ran short: every store keeps only its most recently used model."""
+    for store in list(_stores):
+        with store._lock:
+            keep = next(reversed(store._models), None)
+        store.trim(keep=keep)
 
 
 _default_store: ModelStore | None = None
