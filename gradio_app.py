@@ -6,12 +6,17 @@ pages call. Run it with `make gradio` or `python gradio_app.py`.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import gradio as gr
 
 from lmlab_gradio import (attention_tab, chat_tab, decoding_tab, generate_tab, glove_tab,
                           probability_tab, seq2seq_tab)
 from lmlab.external_engine import generation_source
-from lmlab_gradio.common import CONCURRENCY_LIMIT, harden_inputs
+from lmlab.logs import setup_logging
+from lmlab_gradio import startup
+from lmlab_gradio.common import CONCURRENCY_LIMIT, ZERO_GPU
 
 TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and looking inside them."
 # System fonts: a classroom behind a firewall must not wait on a font CDN.
@@ -37,7 +42,7 @@ def text_source_line() -> str:
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title="LM Lab", analytics_enabled=False) as demo:
         gr.Markdown(TITLE)
-        gr.Markdown(text_source_line)
+        gr.Markdown(text_source_line, label="Where text comes from")
         with gr.Tab("Chat"):
             chat_tab.build(demo)
         with gr.Tab("Text generation"):
@@ -53,12 +58,37 @@ def build_demo() -> gr.Blocks:
             attention_tab.build()
         with gr.Tab("GloVe calculator"):
             glove_tab.build()
-    harden_inputs(demo)
     # Model events wait in their per-model queues (lmlab_gradio.common); a full queue
     # answers at once rather than leaving a classroom waiting for minutes.
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=64)
     return demo
 
 
+def mcp_available() -> bool:
+    """gradio[mcp] installed (the `mcp` extra): the app serves its API as MCP tools too."""
+    return importlib.util.find_spec("mcp") is not None
+
+
+def launch_options() -> dict:
+    """demo.launch() keywords: MCP on when its extra is installed, unless GRADIO_MCP_SERVER
+    (Gradio's own setting) says otherwise."""
+    options = dict(LAUNCH_OPTIONS)
+    if not os.environ.get("GRADIO_MCP_SERVER"):
+        options["mcp_server"] = mcp_available()
+    return options
+
+
+def main() -> None:
+    """Serve the app (GRADIO_SERVER_PORT, GRADIO_SHARE, GRADIO_MCP_SERVER are Gradio's own)."""
+    build_demo().launch(**launch_options())
+
+
+setup_logging()
+if ZERO_GPU:
+    # ZeroGPU forks a worker per GPU request: load the models now, at module level,
+    # so the workers find them on the GPU instead of loading them in GPU time.
+    startup.zero_gpu_environment()
+    startup.preload()
+
 if __name__ == "__main__":
-    build_demo().launch(**LAUNCH_OPTIONS)
+    main()

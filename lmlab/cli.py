@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,12 +42,14 @@ def run_streamlit(options: list[str]) -> int:
 
 def run_gradio(args: argparse.Namespace) -> int:
     _need("gradio", "gradio")
-    _app_file("gradio_app.py")
-    sys.path.insert(0, str(ROOT))
-    import gradio_app
-
-    gradio_app.main(server_port=args.port, share=args.share, mcp_server=args.mcp)
-    return 0
+    env = dict(os.environ)
+    if args.port:
+        env["GRADIO_SERVER_PORT"] = str(args.port)
+    if args.share:
+        env["GRADIO_SHARE"] = "True"
+    if args.mcp is not None:
+        env["GRADIO_MCP_SERVER"] = str(args.mcp)
+    return subprocess.call([sys.executable, str(_app_file("gradio_app.py"))], cwd=ROOT, env=env)
 
 
 def folder_bytes(folder: Path) -> int:

@@ -9,7 +9,8 @@ import gradio as gr
 from lmlab_gradio.plain_chatbot import PlainChatbot
 from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, chat_params, check_message,
                         check_system_prompt, reply_stream)
-from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, join_queue, load, model_dropdown
+from lmlab_gradio.common import (LM_QUEUE, as_number, as_text, handler, harden_inputs, join_queue,
+                                 load, model_dropdown, seconds_for_tokens)
 
 
 def plain_messages(history) -> list[dict]:
@@ -25,10 +26,21 @@ def plain_messages(history) -> list[dict]:
     return turns
 
 
-@handler
+@handler(seconds=seconds_for_tokens(0.1))
 def chat(message, history, model_id, system_prompt=DEFAULT_SYSTEM_PROMPT, max_new_tokens=256,
          temperature=0.3):
-    """Stream the assistant's reply to `message` after `history` (yields the reply so far)."""
+    """Stream the assistant's reply to a message, after the conversation so far.
+
+    Args:
+        message: The user's new message.
+        history: The conversation so far (the chat window keeps it per session).
+        model_id: A chat model from LM Lab's catalog (default: the embedded SmolLM2).
+        system_prompt: Instructions the model reads before the conversation.
+        max_new_tokens: The longest reply in tokens, 1 to 1024.
+        temperature: Sampling temperature from 0 to 2; 0 always picks the most likely token.
+    Returns:
+        The reply so far (streamed).
+    """
     message = check_message(as_text(message, "The message"))
     system_prompt = check_system_prompt(as_text(system_prompt, "The system prompt"))
     params, _ = chat_params(as_number(max_new_tokens, "Max new tokens", 1, 1024, integer=True),
@@ -45,16 +57,19 @@ def chat(message, history, model_id, system_prompt=DEFAULT_SYSTEM_PROMPT, max_ne
 def build(blocks: gr.Blocks) -> None:
     model = model_dropdown("chat")
     system = gr.Textbox(DEFAULT_SYSTEM_PROMPT, label="System prompt", lines=2, render=False)
-    max_new = gr.Slider(1, 1024, value=256, step=1, label="Max new tokens (1–1024)", render=False)
+    max_new = gr.Slider(1, 1024, value=256, step=1, precision=0, label="Max new tokens (1–1024)",
+                        render=False)
     temperature = gr.Slider(0, 2, value=0.3, step=0.05, label="Temperature (0 = greedy)",
                             render=False)
     gr.ChatInterface(
         chat, additional_inputs=[model, system, max_new, temperature],
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         textbox=gr.Textbox(placeholder=f"Message (up to {MAX_MESSAGE_CHARS:,} characters)",
+                           label="Message", show_label=False,
                            max_length=MAX_MESSAGE_CHARS, submit_btn=True, stop_btn=True),
         chatbot=PlainChatbot(height=420, label="Chat"),  # messages shown as text, never HTML
         examples=[["Explain attention in a transformer in two sentences."],
                   ["What is a token?"]],
         api_name="chat", fill_height=False)
     join_queue(blocks, chat, LM_QUEUE)
+    harden_inputs(max_new, temperature)

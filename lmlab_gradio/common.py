@@ -17,6 +17,7 @@ import inspect
 import logging
 import math
 import os
+import typing
 from typing import Any, Callable
 
 import gradio as gr
@@ -36,7 +37,10 @@ except ImportError:
     spaces = None
 
 ZERO_GPU = spaces is not None
-GPU_SECONDS = int(os.environ.get("LMLAB_GPU_SECONDS", "60"))
+# The longest GPU time any handler asks ZeroGPU for; each handler asks for what its
+# work needs (`handler(seconds=...)`): shorter requests get better queue priority.
+GPU_SECONDS = int(os.environ.get("LMLAB_GPU_SECONDS", "120"))
+QUICK_SECONDS = 5  # one forward pass of a small model, with room for a cold start
 
 # One queue per kind of model: a request waits for the one before it on the same
 # kind of model. LMLAB_GRADIO_CONCURRENCY raises the limit on bigger hardware.
@@ -56,17 +60,62 @@ def concurrency_limit_for(concurrency_id: str) -> int:
     return LM_CONCURRENCY if concurrency_id == LM_QUEUE else CONCURRENCY_LIMIT
 
 
+def api_endpoint(fn: Callable, api_name: str, concurrency_id: str) -> None:
+    """A typed API (and MCP) endpoint answering with numbers: gr.api reads the types from
+    fn's signature and the descriptions from its docstring (Args: / Returns:)."""
+    # This package postpones annotations (strings); gr.api needs the types themselves.
+    inner = inspect.unwrap(fn)  # gr.api reads the signature, which follows __wrapped__
+    inner.__annotations__ = fn.__annotations__ = typing.get_type_hints(inner)
+    gr.api(fn, api_name=api_name, **queued(concurrency_id))
+
+
 def queued(concurrency_id: str) -> dict:
     """Keyword arguments for an event that runs a model."""
     return dict(concurrency_id=concurrency_id,
                 concurrency_limit=concurrency_limit_for(concurrency_id))
 
 
-def gpu(fn: Callable) -> Callable:
-    """@spaces.GPU on ZeroGPU Spaces; the function itself everywhere else."""
+# Handlers check every argument themselves (as_text / as_number / the core's checks), so
+# their events skip Gradio's component preprocessing, which answers a wrong type (a word
+# for a slider) with a bare "Error" instead of a sentence naming the argument.
+CHECKED_INPUTS = dict(preprocess=False)
+# Views for the browser: their figures and HTML are no use to an API caller, who calls
+# the endpoint of the same name that answers with numbers (gr.api, typed from its signature).
+UI_ONLY = dict(api_visibility="private", preprocess=False)
+# The default model of the API endpoints: embedded, so it loads offline.
+EMBEDDED_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def gpu_duration(fn: Callable, seconds: int | Callable[..., float]) -> Callable[..., int]:
+    """ZeroGPU's `duration` for `fn`: called with fn's arguments, capped at GPU_SECONDS.
+
+    A callable `seconds` gets the handler's arguments by name (defaults filled in).
+    """
+    signature = inspect.signature(fn)
+
+    def duration(*args, **kwargs) -> int:
+        try:
+            if callable(seconds):
+                bound = signature.bind_partial(*args, **kwargs)
+                bound.apply_defaults()
+                wanted = seconds(**bound.arguments)
+            else:
+                wanted = seconds
+            return max(1, min(GPU_SECONDS, math.ceil(float(wanted))))
+        except Exception:  # bad arguments: the handler itself answers with a sentence
+            return QUICK_SECONDS
+    return duration
+
+
+def gpu(fn: Callable, seconds: int | Callable[..., float] = QUICK_SECONDS) -> Callable:
+    """@spaces.GPU(duration=...) on ZeroGPU Spaces; the function itself everywhere else.
+
+    `seconds` is a number or a function of the handler's arguments (ZeroGPU calls it
+    with the same arguments), e.g. more seconds for more new tokens.
+    """
     if spaces is None:
         return fn
-    return spaces.GPU(duration=GPU_SECONDS)(fn)
+    return spaces.GPU(duration=gpu_duration(fn, seconds))(fn)
 
 
 def friendly(fn: Callable) -> Callable:
@@ -99,9 +148,21 @@ def friendly(fn: Callable) -> Callable:
     return call
 
 
-def handler(fn: Callable) -> Callable:
-    """A model-running event handler: GPU where there is ZeroGPU, friendly errors always."""
-    return friendly(gpu(fn))
+def handler(fn: Callable | None = None, *, seconds: int | Callable[..., float] = QUICK_SECONDS):
+    """A model-running event handler: GPU where there is ZeroGPU, friendly errors always.
+
+    `@handler` asks for QUICK_SECONDS of GPU; `@handler(seconds=...)` for more.
+    """
+    if fn is None:
+        return lambda f: friendly(gpu(f, seconds))
+    return friendly(gpu(fn, seconds))
+
+
+def seconds_for_tokens(per_token: float, base: float = QUICK_SECONDS) -> Callable[..., float]:
+    """A GPU duration that grows with the handler's `max_new_tokens` argument."""
+    def duration(max_new_tokens=256, **_arguments) -> float:
+        return base + per_token * float(max_new_tokens)
+    return duration
 
 
 # ---- arguments arriving through the API may be missing or of the wrong type ----
@@ -159,50 +220,6 @@ def load(model_id: Any, purpose: str = "generate") -> LoadedModel:
     return default_store().get(model_id, purpose)
 
 
-def join_queue(blocks: gr.Blocks, handler_fn: Callable, concurrency_id: str) -> None:
-    """Put every event that runs `handler_fn` into the per-model concurrency group.
-
-    gr.ChatInterface takes a concurrency_limit but no concurrency_id; this puts its
-    events in the same queue as the other tabs' events on the same kind of model.
-    Gradio creates its queues from these attributes when the app starts.
-    """
-    for block_fn in blocks.fns.values():
-        fn = block_fn.fn
-        while fn is not None and fn is not handler_fn:
-            fn = getattr(fn, "__wrapped__", None)
-        if fn is handler_fn and block_fn.queue:
-            block_fn.concurrency_id = concurrency_id
-            block_fn.concurrency_limit = concurrency_limit_for(concurrency_id)
-
-
-def harden_inputs(blocks: gr.Blocks) -> None:
-    """Make API arguments of the wrong type or range fail with one sentence naming them.
-
-    Gradio checks sliders, numbers and choices before the handler runs; a string
-    for a slider would otherwise surface as an internal error instead of a
-    sentence the caller can act on.
-    """
-    for component in blocks.blocks.values():
-        if isinstance(component, (gr.Slider, gr.Number)):
-            low = component.minimum if component.minimum is not None else -math.inf
-            high = component.maximum if component.maximum is not None else math.inf
-            message = f"{component.label or 'This value'} must be a number between {low:g} and {high:g}."
-        elif isinstance(component, (gr.Radio, gr.CheckboxGroup)) or (
-                isinstance(component, gr.Dropdown) and not component.allow_custom_value):
-            options = "; ".join(str(value) for _, value in component.choices)
-            message = f"{component.label or 'This choice'} must come from: {options}."
-        else:
-            continue
-        component.preprocess = _sentence_on_failure(component.preprocess, message)
-
-
-def _sentence_on_failure(preprocess: Callable, message: str) -> Callable:
-    @functools.wraps(preprocess)
-    def checked(payload):
-        if isinstance(payload, bool):  # True is an int to Python, not a number to a user
-            raise gr.Error(message, print_exception=False)
-        try:
-            return preprocess(payload)
-        except Exception:
-            raise gr.Error(message, print_exception=False) from None
-    return checked
+# gr.ChatInterface builds its own events; the two adjustments it needs reach into
+# Gradio's internals, kept in one small module (lmlab_gradio.internals) with its test.
+from lmlab_gradio.internals import harden_inputs, join_queue  # noqa: E402,F401

@@ -9,7 +9,8 @@ import gradio as gr
 from lmlab.errors import InputError
 from lmlab.generation import MAX_NEW_TOKENS_LIMIT, STRATEGY_PRESETS, compare_strategies
 from lmlab.viz.tokens import chips_page_html
-from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, load, model_dropdown, queued
+from lmlab_gradio.common import (CHECKED_INPUTS, LM_QUEUE, as_number, as_text, handler, load,
+                                 model_dropdown, queued)
 
 DEFAULT_STRATEGIES = ["Greedy", "Sampling, temperature 0.7", "Top-p 0.9", "Beam search, 4 beams"]
 
@@ -33,10 +34,25 @@ def results_html(results) -> str:
     return legend + "".join(cards)
 
 
-@handler
+def compare_seconds(strategies=DEFAULT_STRATEGIES, max_new_tokens=32, **_arguments) -> float:
+    """GPU time: every strategy writes max_new_tokens (beam search counts for several)."""
+    return 5 + 0.15 * len(strategies or []) * float(max_new_tokens)
+
+
+@handler(seconds=compare_seconds)
 def compare(prompt, model_id, strategies=DEFAULT_STRATEGIES, max_new_tokens=32, seed=0,
             progress=gr.Progress()):
-    """Run each chosen strategy; returns (cards HTML, the texts as JSON)."""
+    """The same prompt continued under several decoding strategies, side by side.
+
+    Args:
+        prompt: The text every strategy continues.
+        model_id: A language model from LM Lab's catalog (default: the embedded SmolLM2).
+        strategies: Names of the strategies to compare (greedy, sampling, top-k, top-p, beams).
+        max_new_tokens: New tokens per strategy, 1 to 256.
+        seed: One random seed for every strategy.
+    Returns:
+        Cards with each strategy's text; per strategy its settings, seconds and texts as JSON.
+    """
     prompt = as_text(prompt, "The prompt")
     if isinstance(strategies, str):
         strategies = [strategies]
@@ -61,12 +77,12 @@ def build() -> None:
     strategies = gr.CheckboxGroup(list(STRATEGY_PRESETS), value=DEFAULT_STRATEGIES,
                                   label="Strategies to compare")
     with gr.Row():
-        max_new = gr.Slider(1, min(256, MAX_NEW_TOKENS_LIMIT), value=32, step=1,
+        max_new = gr.Slider(1, min(256, MAX_NEW_TOKENS_LIMIT), value=32, step=1, precision=0,
                             label="New tokens per strategy (1–256)")
         seed = gr.Number(0, precision=0, minimum=0, label="Seed (the same for every strategy)")
     run = gr.Button("Compare", variant="primary")
-    cards = gr.HTML()
+    cards = gr.HTML(label="Texts, coloured by token probability")
     with gr.Accordion("Raw texts (JSON)", open=False):
-        numbers = gr.JSON()
+        numbers = gr.JSON(label="Texts per strategy")
     run.click(compare, [prompt, model, strategies, max_new, seed], [cards, numbers],
-              api_name="compare_strategies", **queued(LM_QUEUE))
+              api_name="compare_strategies", **queued(LM_QUEUE), **CHECKED_INPUTS)

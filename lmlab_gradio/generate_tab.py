@@ -9,7 +9,8 @@ import gradio as gr
 from lmlab.errors import InputError
 from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_PROMPT_CHARS, GenerationParams,
                               generate_stream, normalize_params)
-from lmlab_gradio.common import LM_QUEUE, as_number, as_text, handler, load, model_dropdown, queued
+from lmlab_gradio.common import (CHECKED_INPUTS, LM_QUEUE, as_number, as_text, handler, load,
+                                 model_dropdown, queued, seconds_for_tokens)
 
 STRATEGIES = ["greedy", "sample"]
 
@@ -27,10 +28,23 @@ def decoding_params(max_new_tokens, strategy, temperature, top_k, top_p, seed) -
         seed=as_number(seed, "Seed", 0, 2**31 - 1, True))
 
 
-@handler
+@handler(seconds=seconds_for_tokens(0.05))
 def generate(prompt, model_id, max_new_tokens=64, strategy="greedy", temperature=0.8, top_k=50,
              top_p=0.95, seed=0):
-    """Stream the continuation of `prompt` (yields the text generated so far)."""
+    """Stream a model's continuation of a prompt.
+
+    Args:
+        prompt: The text the model continues.
+        model_id: A language model from LM Lab's catalog (default: the embedded SmolLM2).
+        max_new_tokens: How many tokens to add at most.
+        strategy: "greedy" (always the most likely token) or "sample".
+        temperature: Sampling temperature (sample only); lower is more predictable.
+        top_k: Sample only among the k most likely tokens; 0 turns it off.
+        top_p: Sample only among the most likely tokens that together hold this probability.
+        seed: The random seed, so a sampled text can be drawn again.
+    Returns:
+        The continuation so far (streamed).
+    """
     prompt = as_text(prompt, "The prompt")
     params, notes = normalize_params(
         decoding_params(max_new_tokens, strategy, temperature, top_k, top_p, seed))
@@ -59,12 +73,12 @@ def build() -> None:
             strategy = gr.Radio(STRATEGIES, value="greedy", label="Decoding",
                                 info="greedy: always the most likely token; sample: draw from "
                                      "the distribution shaped by the knobs below")
-            max_new = gr.Slider(1, MAX_NEW_TOKENS_LIMIT, value=64, step=1,
+            max_new = gr.Slider(1, MAX_NEW_TOKENS_LIMIT, value=64, step=1, precision=0,
                                 label=f"Max new tokens (1–{MAX_NEW_TOKENS_LIMIT})")
             temperature = gr.Slider(0.05, 2.0, value=0.8, step=0.05, label="Temperature")
-            top_k = gr.Slider(0, 200, value=50, step=1, label="Top-k (0 = off)")
+            top_k = gr.Slider(0, 200, value=50, step=1, precision=0, label="Top-k (0 = off)")
             top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p")
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
     event = run.click(generate, [prompt, model, max_new, strategy, temperature, top_k, top_p, seed],
-                      output, api_name="generate", **queued(LM_QUEUE))
+                      output, api_name="generate", **queued(LM_QUEUE), **CHECKED_INPUTS)
     stop.click(None, cancels=[event])

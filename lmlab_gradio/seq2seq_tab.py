@@ -12,7 +12,8 @@ import gradio as gr
 
 from lmlab import languages, seq2seq, seq2seq_attention, seq2seq_engines
 from lmlab.viz.seq2seq import cross_attention_figure
-from lmlab_gradio.common import SEQ2SEQ_QUEUE, as_number, as_text, handler, load, queued
+from lmlab_gradio.common import (CHECKED_INPUTS, SEQ2SEQ_QUEUE, as_number, as_text, handler, load,
+                                 queued, seconds_for_tokens)
 
 AUTO = seq2seq_engines.AUTO
 
@@ -31,9 +32,34 @@ def attention_figure(loaded, record: seq2seq.Seq2SeqRecord):
 
 
 @handler
+def cross_attention_view(answer):
+    """The browser's cross-attention figure, drawn after the text has streamed.
+
+    The text endpoints keep it out of their answer (a Plotly figure of a 64-token text is
+    over 300 KB); `answer` is the (model id, purpose, record) they leave in the session.
+    """
+    if not answer:
+        return None
+    model_id, purpose, record = answer
+    return attention_figure(load(model_id, purpose), record)
+
+
+@handler(seconds=seconds_for_tokens(0.05, base=10))
 def translate(text, source_language="en", target_language="de", model_id=AUTO, num_beams=1,
               max_new_tokens=160):
-    """Stream (translation so far, who answered, cross-attention figure when done)."""
+    """Translate a text, streamed, with the cross-attention of the first part when done.
+
+    Args:
+        text: The text to translate (long texts are translated in parts of whole sentences).
+        source_language: The language code of the text, e.g. "en".
+        target_language: The language code to translate into, e.g. "de".
+        model_id: "auto" (the best model ready here) or a translation model from the catalog.
+        num_beams: Beam width, 1 to 8 (1 = greedy, streamed token by token).
+        max_new_tokens: The longest translation of one part, in tokens (8 to 512).
+    Returns:
+        The translation so far, and which model answered (the browser also draws its
+        cross-attention).
+    """
     pair = (as_text(source_language, "The source language"),
             as_text(target_language, "The target language"))
     params = seq2seq.Seq2SeqParams(
@@ -51,12 +77,22 @@ def translate(text, source_language="en", target_language="de", model_id=AUTO, n
             yield out, note, None
     if record.n_chunks > 1:
         note += f" The text was translated in {record.n_chunks} parts of whole sentences."
-    yield out, note, attention_figure(loaded, record)
+    yield out, note, (loaded.spec.id, loaded.purpose, record)
 
 
-@handler
+@handler(seconds=60)
 def summarize(text, words=40, model_id=AUTO, num_beams=1, progress=gr.Progress()):
-    """Stream (summary so far, who answered, cross-attention figure when done)."""
+    """Summarize a text, streamed; long texts are summarized in parts, then again (map-reduce).
+
+    Args:
+        text: The text to summarize.
+        words: About how many words the summary should have (5 to 300).
+        model_id: "auto" (the best model ready here) or a summarization model from the catalog.
+        num_beams: Beam width, 1 to 8 (1 = greedy, streamed token by token).
+    Returns:
+        The summary so far, and which model answered (the browser also draws its
+        cross-attention).
+    """
     options = seq2seq.SummaryOptions(words=as_number(words, "Summary length", 5, 300, integer=True),
                                      num_beams=as_number(num_beams, "Beam width", 1, 8, integer=True))
     loaded, note = engine("summarize", model_id)
@@ -72,7 +108,7 @@ def summarize(text, words=40, model_id=AUTO, num_beams=1, progress=gr.Progress()
     if record.n_chunks > 1:
         note += (f" The text was read in {record.n_chunks} parts; their summaries were "
                  "summarized again (map-reduce).")
-    yield out, note, attention_figure(loaded, record)
+    yield out, note, (loaded.spec.id, loaded.purpose, record)
 
 
 def engine_dropdown(task: str) -> gr.Dropdown:
@@ -102,16 +138,20 @@ def build_translate() -> None:
                           max_length=seq2seq.MAX_TRANSLATE_CHARS)
         output = gr.Textbox(label="Translation", lines=6, buttons=["copy"])
     with gr.Accordion("Decoding settings", open=False):
-        beams = gr.Slider(1, 8, value=1, step=1, label="Beam width (1 = greedy, streamed)")
-        max_new = gr.Slider(8, 512, value=160, step=8, label="Max new tokens per part (8–512)")
+        beams = gr.Slider(1, 8, value=1, step=1, precision=0,
+                          label="Beam width (1 = greedy, streamed)")
+        max_new = gr.Slider(8, 512, value=160, step=8, precision=0,
+                            label="Max new tokens per part (8–512)")
     run = gr.Button("Translate", variant="primary")
-    note = gr.Markdown()
+    note = gr.Markdown(label="Who answered")
     figure = gr.Plot(label="Cross-attention: which source tokens each output token looked at")
     src.change(lambda code: gr.Dropdown(choices=language_choices(seq2seq_engines.target_languages(code)),
                                         value=seq2seq_engines.target_languages(code)[0]),
                src, tgt, queue=False, api_visibility="private")
-    run.click(translate, [text, src, tgt, model, beams, max_new], [output, note, figure],
-              api_name="translate", **queued(SEQ2SEQ_QUEUE))
+    answer = gr.State()
+    run.click(translate, [text, src, tgt, model, beams, max_new], [output, note, answer],
+              api_name="translate", **queued(SEQ2SEQ_QUEUE), **CHECKED_INPUTS).then(
+        cross_attention_view, answer, figure, api_visibility="private", **queued(SEQ2SEQ_QUEUE))
 
 
 def build_summarize() -> None:
@@ -126,11 +166,14 @@ def build_summarize() -> None:
                              "world. It is 330 metres tall and was the tallest man-made "
                              "structure in the world until 1930."))
     with gr.Row():
-        words = gr.Slider(5, 300, value=40, step=5, label="Summary length (words)")
-        beams = gr.Slider(1, 8, value=1, step=1, label="Beam width (1 = greedy, streamed)")
+        words = gr.Slider(5, 300, value=40, step=5, precision=0, label="Summary length (words)")
+        beams = gr.Slider(1, 8, value=1, step=1, precision=0,
+                          label="Beam width (1 = greedy, streamed)")
     run = gr.Button("Summarize", variant="primary")
     output = gr.Textbox(label="Summary", lines=5, buttons=["copy"])
-    note = gr.Markdown()
+    note = gr.Markdown(label="Who answered")
     figure = gr.Plot(label="Cross-attention of the final step")
-    run.click(summarize, [text, words, model, beams], [output, note, figure],
-              api_name="summarize", **queued(SEQ2SEQ_QUEUE))
+    answer = gr.State()
+    run.click(summarize, [text, words, model, beams], [output, note, answer],
+              api_name="summarize", **queued(SEQ2SEQ_QUEUE), **CHECKED_INPUTS).then(
+        cross_attention_view, answer, figure, api_visibility="private", **queued(SEQ2SEQ_QUEUE))

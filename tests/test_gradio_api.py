@@ -109,25 +109,30 @@ def test_chat_streams_and_keeps_the_session_history(client):
 
 def test_token_probabilities_match_the_core(client):
     text = "the cat sat on the mat <script>alert(1)</script>"
-    summary, chips, figure, table, numbers = client.predict(
-        text, "tiny/gpt2", 3, api_name="/token_probabilities")
+    numbers = client.predict(text, "tiny/gpt2", 3, api_name="/token_probabilities")
     score = score_text(default_store().get("tiny/gpt2", "inspect"), text, top_k=3)
     assert numbers["perplexity"] == pytest.approx(score.perplexity, rel=1e-6)
     assert [t["probability"] for t in numbers["tokens"]] == pytest.approx(
         [t.prob for t in score.tokens], rel=1e-6)
-    assert f"{score.perplexity:,.2f}" in summary
+    assert all(len(t["top"]) == 3 for t in numbers["tokens"])
+
+
+def test_token_probabilities_view_escapes_user_text(demo):
+    from lmlab_gradio.probability_tab import token_probabilities_view
+
+    text = "the cat sat on the mat <script>alert(1)</script>"
+    summary, chips, figure, table, numbers = token_probabilities_view(text, "tiny/gpt2", 3)
+    assert f"{numbers['perplexity']:,.2f}" in summary
     assert "<script>" not in chips and "&lt;" in chips  # user text is escaped
-    assert len(table["data"]) == len(score.tokens)
-    assert figure["type"] == "plotly"
+    assert len(table) == len(numbers["tokens"])
+    assert figure.data  # a Plotly figure for the browser, numbers for the API
 
 
 def test_next_token_is_a_distribution(client):
-    summary, figure, numbers = client.predict("the cat sat on the", "tiny/gpt2", 1.0, 10,
-                                              api_name="/next_token")
+    numbers = client.predict("the cat sat on the", "tiny/gpt2", 1.0, 10, api_name="/next_token")
     probs = numbers["probabilities"]
     assert len(probs) == 10 and probs == sorted(probs, reverse=True)
     assert sum(probs) + numbers["rest"] == pytest.approx(1.0, abs=1e-5)
-    assert figure["type"] == "plotly"
 
 
 def test_compare_strategies_one_card_per_strategy(client):
@@ -143,17 +148,26 @@ def test_translate_streams_and_shows_cross_attention(client):
     job = client.submit("the cat sat on the mat .", "en", "de", "tiny/marian-en-de", 1, 12,
                         api_name="/translate")
     streamed = [out[0] for out in job]
-    text, note, figure = job.result()
+    text, note = job.result()
     loaded = default_store().get("tiny/marian-en-de", "inspect")
     expected = translate_text(loaded, "the cat sat on the mat .", "en", "de",
                               Seq2SeqParams(max_new_tokens=12))
     assert text == expected and len(streamed) >= 2
-    assert "Tiny Marian" in note and figure["type"] == "plotly"
+    assert "Tiny Marian" in note
+
+
+def test_cross_attention_is_drawn_for_the_browser_after_the_text(demo):
+    from lmlab_gradio.seq2seq_tab import cross_attention_view, translate
+
+    *_, (_, _, answer) = list(translate("the cat sat on the mat .", "en", "de",
+                                         "tiny/marian-en-de", 1, 12))
+    figure = cross_attention_view(answer)
+    assert figure.data and cross_attention_view(None) is None
 
 
 def test_summarize_with_a_seq2seq_model(client):
-    text, note, figure = client.predict("the cat sat on the mat . the dog sat on the rug .", 10,
-                                        "tiny/t5", 1, api_name="/summarize")
+    text, note = client.predict("the cat sat on the mat . the dog sat on the rug .", 10,
+                                "tiny/t5", 1, api_name="/summarize")
     loaded = default_store().get("tiny/t5", "inspect")
     expected = summarize_text(loaded, "the cat sat on the mat . the dog sat on the rug .",
                               SummaryOptions(words=10))
@@ -161,23 +175,26 @@ def test_summarize_with_a_seq2seq_model(client):
 
 
 def test_analogy_on_the_real_glove_vectors(client):
-    figure, answers = client.predict("king - man + woman", "glove-6B-50d", 5, api_name="/analogy")
+    result = client.predict("king - man + woman", "glove-6B-50d", 5, api_name="/analogy")
     vectors = default_store().get("glove-6B-50d").model
     expected = evaluate(vectors, "king - man + woman", 5)
+    answers = result["answers"]
     assert [a["word"] for a in answers] == [n.word for n in expected]
+    assert [a["cosine"] for a in answers] == pytest.approx([n.cosine for n in expected])
     assert "queen" in [a["word"] for a in answers]
-    assert figure["type"] == "plotly"
 
 
 def test_attention_weights_and_bertviz_iframe(client):
     text = "the cat sat on the mat </script><b>x</b>"
-    notes, heatmap, bertviz, numbers = client.predict(text, "tiny/gpt2", 1, 2, 0, "head",
-                                                      api_name="/attention")
+    numbers = client.predict(text, "tiny/gpt2", 1, 2, 0, api_name="/attention")
     capture = capture_attention(default_store().get("tiny/gpt2", "inspect"), text)
     assert numbers["tokens"] == capture.tokens
     assert np.allclose(numbers["weights"], capture.attentions[1, 2], atol=1e-5)
     assert all(sum(row) == pytest.approx(1, abs=1e-3) for row in numbers["weights"])
-    assert heatmap["type"] == "plotly"
+    from lmlab_gradio.attention_tab import attention_view
+
+    notes, heatmap, bertviz, _ = attention_view(text, "tiny/gpt2", 1, 2, 0, "head")
+    assert heatmap.data
     # gr.HTML runs no scripts: the whole bertviz page sits escaped in an iframe's srcdoc.
     assert bertviz.startswith("<iframe srcdoc=") and "<script" not in bertviz
     assert "&lt;script" in bertviz and "sandbox=" in bertviz
@@ -185,7 +202,7 @@ def test_attention_weights_and_bertviz_iframe(client):
 
 BAD_CALLS = [
     ("/generate", ("",), "Please type a prompt first."),
-    ("/generate", ("hi", "tiny/gpt2", "many"), "Max new tokens (1–1024) must be a number"),
+    ("/generate", ("hi", "tiny/gpt2", "many"), "Max new tokens must be a number between 1 and 1,024"),
     ("/generate", ("hi", "tiny/gpt2", 8, "creative"), "Decoding must come from"),
     ("/generate", ("x" * 30_000, "tiny/gpt2"), "The prompt is 30,000 characters long"),
     ("/generate", ("hi", "no/such-model"), "is not in LM Lab's model catalog"),
@@ -194,7 +211,7 @@ BAD_CALLS = [
     ("/chat", ("hello", "no/such-model"), "is not in LM Lab's model catalog"),
     ("/token_probabilities", (None, "tiny/gpt2"), "Please enter some text to score."),
     ("/token_probabilities", ("the cat", "tiny/gpt2", "five"), "must be a number between 1 and 20"),
-    ("/next_token", ("the cat", "tiny/gpt2", [1]), "Temperature (0 = greedy) must be a number"),
+    ("/next_token", ("the cat", "tiny/gpt2", [1]), "Temperature must be a number between 0 and 5"),
     ("/translate", ("hello", "en", "xx"), "LM Lab has no translation model for English → xx"),
     ("/translate", ("Der Hund sitzt auf dem Teppich und schläft.", "en", "de"), "looks like German"),
     ("/summarize", ("", 40), "Please type or paste some text to summarize first."),
@@ -204,7 +221,7 @@ BAD_CALLS = [
     ("/analogy", ("king", "tiny/gpt2"), "Pick a word-vector model"),
     ("/attention", ("the cat", "tiny/gpt2", 7), "has layers 0–1 and heads 0–3"),
     ("/attention", ("the cat", "tiny/t5"), "is a seq2seq model"),
-    ("/compare_strategies", ("the cat", "tiny/gpt2", ["Magic"]), "Strategies to compare must come from"),
+    ("/compare_strategies", ("the cat", "tiny/gpt2", ["Magic"]), "Strategies must come from"),
 ]
 
 
@@ -274,8 +291,20 @@ def test_zero_gpu_wraps_handlers_only_when_spaces_exists(monkeypatch):
     try:
         reloaded = importlib.reload(common)
         assert reloaded.ZERO_GPU
-        reloaded.handler(len)
-        assert calls == [(len, reloaded.GPU_SECONDS)]
+
+        def work(prompt, max_new_tokens=64):
+            return prompt
+
+        reloaded.handler(work)
+        reloaded.handler(seconds=reloaded.seconds_for_tokens(0.5))(work)
+        (quick_fn, quick), (long_fn, per_token) = calls
+        assert quick_fn is work and long_fn is work
+        # ZeroGPU calls `duration` with the handler's own arguments.
+        assert quick("hi", 1000) == reloaded.QUICK_SECONDS
+        assert per_token("hi") == reloaded.QUICK_SECONDS + 32  # the default 64 tokens
+        assert per_token("hi", max_new_tokens=100) == reloaded.QUICK_SECONDS + 50
+        assert per_token("hi", 10_000) == reloaded.GPU_SECONDS  # capped
+        assert per_token("hi", "many") == reloaded.QUICK_SECONDS  # the handler says why
     finally:
         monkeypatch.delitem(sys.modules, "spaces")
         importlib.reload(common)
