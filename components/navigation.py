@@ -55,6 +55,10 @@ PAGES: list[PageInfo] = [
              "Classify a text three ways: zero-shot from a language model's next-token "
              "probabilities, a fine-tuned classifier, and one trained live on MiniLM.",
              "sentiment"),
+    PageInfo("pages/qa.py", "Question answering", "❓", "Use a model",
+             "Ask a question about a text: an extractive model's answer span with start/end "
+             "probabilities, or the instruct model's answer with the context coloured by "
+             "saliency.", "question-answering"),
     PageInfo("pages/bias.py", "Bias probe", "⚖️", "Look inside",
              "Measure gender associations: a model's he/she probabilities after occupations, "
              "the GloVe gender direction, and WEAT effect sizes.", "bias"),

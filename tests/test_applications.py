@@ -291,3 +291,53 @@ def test_compute_counts_tied_weights_once_and_scales_by_parameters(store):
     assert rows[2].training_flops == pytest.approx(6 * 175e9 * 300e9)
     with pytest.raises(InputError, match="between 1 and"):
         compute.measure_speed(loaded, 0)
+
+
+# ---------------------------------------------------------------- question answering
+
+def test_best_span_on_constructed_probabilities():
+    from lmlab import qa
+
+    start = torch.tensor([0.1, 0.6, 0.1, 0.1, 0.1])
+    end = torch.tensor([0.5, 0.05, 0.05, 0.3, 0.1])  # the best end (0) is before the best start
+    assert qa.best_span(start, end) == (1, 3)  # start <= end: 0.6 * 0.3
+    assert qa.best_span(start, end, max_len=2) == (0, 0)  # at most 2 tokens: 0.1 * 0.5 > 0.6 * 0.05
+    assert qa.best_span(torch.tensor([1.0]), torch.tensor([1.0])) == (0, 0)
+
+
+def test_extractive_answer_maps_back_to_the_context(store, tiny_distilbert):
+    from lmlab import qa
+
+    loaded = store.get("tiny/distilbert-squad", "inspect")
+    context = "the king and a queen ruled the land . the cat sat on the mat ."
+    span = qa.extract_answer(loaded, "who ruled the land ?", context)
+    assert span.answer == context[span.start_char:span.end_char] and span.answer
+    assert "".join(span.tokens) == context  # the pieces cover the context exactly
+    assert sum(span.start_probs) == pytest.approx(1.0) and sum(span.end_probs) == pytest.approx(1.0)
+    assert span.start_token <= span.end_token
+    assert span.start_prob == pytest.approx(span.start_probs[span.start_token])
+    # No other allowed span scores higher.
+    best = max(span.start_probs[i] * span.end_probs[j] for i in range(len(span.tokens))
+               for j in range(i, min(len(span.tokens), i + qa.MAX_ANSWER_TOKENS)))
+    assert span.score == pytest.approx(best)
+
+
+@pytest.mark.parametrize("question, context, message", [
+    ("who?", "", "paste a context"), ("", "the cat sat", "type a question"),
+    ("what did the cat do on the mat today?", "the cat sat", "longer than the context")])
+def test_bad_qa_inputs_give_one_sentence(tiny_llama, question, context, message):
+    from lmlab import qa
+
+    with pytest.raises(InputError, match=message):
+        qa.generate_answer(tiny_llama, question, context)
+
+
+def test_generated_answer_saliency_covers_the_context(store):
+    from lmlab import qa
+
+    loaded = store.get("tiny/llama-chat", "inspect")
+    context = "the king and a queen ruled the land ."
+    result = qa.generate_answer(loaded, "who ruled ?", context)
+    assert "".join(result.tokens) == context
+    assert sum(result.saliency) == pytest.approx(1.0) and min(result.saliency) >= 0
+    assert context in result.prompt and "who ruled ?" in result.prompt

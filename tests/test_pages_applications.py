@@ -74,3 +74,20 @@ def test_compute_page_counts_and_measures_the_loaded_model(tiny_catalog):
     assert speed.tokens >= 1 and speed.seconds > 0
     assert "tokens/s" in metrics["Measured on this machine"]
     assert len(at.dataframe[0].value) == 4  # the loaded model and three references
+
+
+def test_qa_page_answers_with_saliency_and_refuses_bad_input(tiny_catalog):
+    at = open_page("pages/qa.py", timeout=240)
+    assert not at.error, [e.value for e in at.error]
+    text = all_text(at)
+    assert "needs internet" in text.lower() or "not reachable" in text  # extractive: Hub only
+    at.text_area(key="qa_context").set_value("the king and a queen ruled the land .")
+    at.text_input(key="qa_question").set_value("who ruled ?")
+    at.button(key="qa_generate").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    result = at.session_state["memo:qa_generated"][1]
+    assert "".join(result.tokens) == "the king and a queen ruled the land ."
+    at.text_input(key="qa_question").set_value("who ruled the land in the story of the king ?")
+    at.button(key="qa_generate").click().run()
+    assert any("longer than the context" in e.value for e in at.error)
+    assert at.text_area(key="qa_context").value == "the king and a queen ruled the land ."

@@ -1,0 +1,96 @@
+"""Question answering from a context: an extractive model's answer span with its start/end
+probabilities, or the instruct model's answer with the context coloured by saliency."""
+
+import pandas as pd
+import streamlit as st
+
+from components.errors import shown_errors
+from components.i18n import t
+from components.lessons import show_lesson
+from components.memo import peek, session_memo
+from components.model_cache import load_model
+from components.navigation import use_router
+from components.sidebar import model_picker
+from lmlab import qa
+from lmlab.registry import models_for
+from lmlab.sources import is_available
+from lmlab.viz.applications import token_weights_html
+
+# This page's widget and session keys (keys shared between pages live in components.state).
+QA_CONTEXT = "qa_context"
+QA_QUESTION = "qa_question"
+QA_EXTRACTIVE_MODEL = "qa_extractive_model"
+QA_GENERATE = "qa_generate"
+
+use_router()
+
+CONTEXT = ("The Eiffel Tower was built for the 1889 World's Fair in Paris. It was designed by "
+           "the engineering company of Gustave Eiffel and is 330 metres tall. For 41 years it "
+           "was the tallest man-made structure in the world.")
+QUESTION = "Who designed the Eiffel Tower?"
+
+
+def extractive_tab(question: str, context: str) -> None:
+    specs = models_for("answer")
+    names = {s.id: f"{s.name}{'' if is_available(s) else ' · needs internet'}" for s in specs}
+    model_id = st.selectbox(t("Extractive model"), list(names), format_func=names.get,
+                            key=QA_EXTRACTIVE_MODEL)
+    spec = next(s for s in specs if s.id == model_id)
+    st.caption(spec.description)
+    if not is_available(spec):
+        st.info(t("This model comes from the Hugging Face Hub, which is not reachable here; "
+                  "the instruct-model tab works offline."))
+        return
+    loaded = load_model(model_id, "inspect")
+    if loaded is None:
+        return
+    with shown_errors():
+        span = session_memo("qa_extractive", (model_id, question, context),
+                            lambda: qa.extract_answer(loaded, question, context))
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("Answer"), span.answer or "—")
+        c2.metric("P(start)", f"{span.start_prob:.1%}")
+        c3.metric("P(end)", f"{span.end_prob:.1%}")
+        weights = [s + e for s, e in zip(span.start_probs, span.end_probs)]
+        marked = [span.start_token <= i <= span.end_token for i in range(len(span.tokens))]
+        st.caption(t("Each context token shaded by P(start) + P(end); the answer span is "
+                     "underlined."))
+        st.html(token_weights_html(span.tokens, weights, marked))
+        table = pd.DataFrame({"token": span.tokens, "P(start)": span.start_probs,
+                              "P(end)": span.end_probs})
+        st.dataframe(table, hide_index=True, width="stretch", height=260)
+        st.download_button(t("Download CSV"), table.to_csv(index=False), "qa_span.csv",
+                           "text/csv", key="qa_span_csv")
+
+
+def generative_tab(loaded, question: str, context: str) -> None:
+    st.caption(t("The instruct model writes an answer from the context; then each context token "
+                 "is coloured by its saliency: gradient × input of the answer's log-probability "
+                 "with respect to that token's embedding."))
+    if loaded is None:
+        return
+    key = (loaded.spec.id, question, context)
+    if st.button(t("Answer"), type="primary", key=QA_GENERATE) or peek("qa_generated", key):
+        with shown_errors():
+            with st.spinner(t("Generating the answer and its saliency…")):
+                result = session_memo("qa_generated", key,
+                                      lambda: qa.generate_answer(loaded, question, context))
+            st.markdown(f"**{t('Answer')}**")
+            st.text(result.answer)  # model text, shown as plain text
+            st.caption(t("Context tokens shaded by saliency ({method}); hover for the value.",
+                         method=result.method))
+            st.html(token_weights_html(result.tokens, result.saliency))
+            with st.expander(t("The prompt the model read")):
+                st.code(result.prompt, language=None)
+
+
+st.title(f"❓ {t('Question answering')}")
+show_lesson("qa")
+context = st.text_area(t("Context (up to {n} characters)", n=f"{qa.MAX_CONTEXT_CHARS:,}"), CONTEXT,
+                       key=QA_CONTEXT, height=140, max_chars=qa.MAX_CONTEXT_CHARS)
+question = st.text_input(t("Question"), QUESTION, key=QA_QUESTION, max_chars=qa.MAX_QUESTION_CHARS)
+gen_tab, span_tab = st.tabs([t("Instruct model (offline)"), t("Extractive model")])
+with gen_tab:
+    generative_tab(model_picker("chat", purpose="inspect"), question, context)
+with span_tab:
+    extractive_tab(question, context)
