@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 import streamlit as st
 
 from components.i18n import t
+from components.url_state import is_locked
 from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_RETURN_SEQUENCES, WAITING_MESSAGE,
                               GenerationParams)
 
@@ -36,20 +37,24 @@ def decoding_controls(default_max_new_tokens: int = 64) -> GenerationParams:
     col1, col2, col3 = st.columns(3)
     with col1:
         strategy = st.radio(t("Decoding"), list(STRATEGIES), format_func=STRATEGIES.get,
-                            key=GEN_STRATEGY)
+                            key=GEN_STRATEGY, disabled=is_locked("strategy"))
         max_new = st.number_input(f"{t('Max new tokens')} (1–{MAX_NEW_TOKENS_LIMIT})",
                                   min_value=1, max_value=MAX_NEW_TOKENS_LIMIT,
                                   value=default_max_new_tokens, step=8, key=GEN_MAX_NEW_TOKENS)
-        seed = st.number_input(t("Seed"), 0, 2**31 - 1, 0, key=GEN_SEED)
+        seed = st.number_input(t("Seed"), 0, 2**31 - 1, 0, key=GEN_SEED,
+                               disabled=is_locked("seed"))
     sampling, beam = strategy == "sample", strategy == "beam"
     with col2:
-        temperature = st.slider(t("Temperature"), 0.0, 2.0, 0.8, 0.05, disabled=not sampling,
+        temperature = st.slider(t("Temperature"), 0.0, 2.0, 0.8, 0.05, disabled=not sampling or is_locked("temperature"),
                                 key=GEN_TEMPERATURE, help="0 means greedy decoding.")
-        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, disabled=not sampling, key=GEN_TOP_K)
-        top_p = st.slider("Top-p", 0.0, 1.0, 0.95, 0.05, disabled=not sampling, key=GEN_TOP_P,
+        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, key=GEN_TOP_K,
+                          disabled=not sampling or is_locked("top_k"))
+        top_p = st.slider("Top-p", 0.0, 1.0, 0.95, 0.05, key=GEN_TOP_P,
+                          disabled=not sampling or is_locked("top_p"),
                           help="1 = off; 0 keeps only the most likely token (greedy).")
     with col3:
-        beams = st.slider(t("Beams"), 2, 8, 4, disabled=not beam, key=GEN_BEAMS)
+        beams = st.slider(t("Beams"), 2, 8, 4, key=GEN_BEAMS,
+                          disabled=not beam or is_locked("beams"))
         repetition = st.slider(t("Repetition penalty"), 1.0, 2.0, 1.0, 0.05,
                                key=GEN_REPETITION, help="1 = off; above 1 discourages "
                                "tokens that are already in the text.")

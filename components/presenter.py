@@ -89,6 +89,7 @@ def share_box() -> None:
     params = {k: st.query_params[k] for k in st.query_params}
     base = st.context.url or ""
     link = link_for(base, params) if base else "?" + link_for("", params).lstrip("?")
+    url_state.finish_page()
     with st.popover(f"🔗 {t('Copy link to this view')}", width="stretch"):
         st.caption(t("Anyone who opens this link sees this page with these settings. "
                      "Add &lock=text,layer to lock settings, &hide=… to hide them, "

@@ -112,6 +112,8 @@ class PageURL:
         self.page = page
         self.settings: dict[str, Setting] = {}
         self.left_out: list[str] = []  # settings too long to put in a link
+        self.labelled: set[str] = set()  # settings whose label carries the 🔒 itself
+        st.session_state.setdefault(state.URL_SEEN, {})["_pages"] = [self]
 
     def bind(self, *settings: Setting) -> None:
         """Read each setting from the link (when new), else keep the session's; write it back."""
@@ -168,7 +170,17 @@ class PageURL:
         return is_locked(name)
 
     def label(self, name: str, label: str) -> str:
+        self.labelled.add(name)
         return f"{label} 🔒" if is_locked(name) else label
+
+    def mark_locked_labels(self) -> None:
+        """A 🔒 after the label of every locked control whose page did not add one itself."""
+        keys = [s.key for n, s in self.settings.items()
+                if is_locked(n) and not is_hidden(n) and n not in self.labelled]
+        if keys:
+            rules = " ".join(f'.st-key-{key} [data-testid="stWidgetLabel"] p::after '
+                             '{ content: " 🔒"; }' for key in keys)
+            st.html(f"<style>{rules}</style>")
 
     def kw(self, name: str, *, disabled: bool = False, help: str | None = None,
            on_change: Callable | None = None) -> dict[str, Any]:
@@ -191,6 +203,12 @@ def _carry(setting: Setting, then: Callable | None) -> None:
         st.session_state[setting.shared] = st.session_state[setting.key]
     if then is not None:
         then()
+
+
+def finish_page() -> None:
+    """After the page ran (app.py): mark its locked controls."""
+    for page in st.session_state.get(state.URL_SEEN, {}).pop("_pages", []):
+        page.mark_locked_labels()
 
 
 def left_out_of_link() -> list[str]:

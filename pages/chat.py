@@ -6,6 +6,7 @@ from components.navigation import use_router
 from components.controls import busy_notice, stream_into_page
 from components.errors import show_error
 from components.i18n import t
+from components import url_state, working_text
 from components.lessons import show_lesson
 from components.sidebar import model_picker
 from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHARS,
@@ -53,14 +54,25 @@ def regenerate() -> None:
     st.session_state[CHAT_REGENERATE + "_wanted"] = True
 
 
+url = url_state.PageURL("chat")  # ?model=…&system=…&max_new=…&temperature=…
+url.bind(working_text.model_setting("generate"),
+         url_state.text("system", CHAT_SYSTEM, DEFAULT_SYSTEM_PROMPT, max_chars=MAX_SYSTEM_CHARS,
+                        what="system prompt"),
+         url_state.number("max_new", CHAT_MAX_NEW_TOKENS, 256, low=16, high=512,
+                          what="number of new tokens"),
+         url_state.number("temperature", CHAT_TEMPERATURE, 0.3, low=0.0, high=1.5,
+                          what="temperature", integer=False))
 loaded = model_picker("generate")
 with st.expander(f"⚙️ {t('System prompt')} & settings", expanded=False):
     system_prompt = st.text_area(f"{t('System prompt')} (up to {MAX_SYSTEM_CHARS:,} characters)",
                                  value=DEFAULT_SYSTEM_PROMPT, key=CHAT_SYSTEM, height=80,
+                                 disabled=url.locked("system"),
                                  help="Instructions the model reads before the conversation.")
     col1, col2 = st.columns(2)
-    max_new = col1.slider(t("Max new tokens"), 16, 512, 256, 16, key=CHAT_MAX_NEW_TOKENS)
+    max_new = col1.slider(t("Max new tokens"), 16, 512, 256, 16, key=CHAT_MAX_NEW_TOKENS,
+                          disabled=url.locked("max_new"))
     temperature = col2.slider(t("Temperature"), 0.0, 1.5, 0.3, 0.05, key=CHAT_TEMPERATURE,
+                              disabled=url.locked("temperature"),
                               help="0 = greedy: the same reply every time.")
 
 chat_ready = loaded is not None and has_chat_template(loaded)

@@ -8,6 +8,9 @@ from components.controls import GEN_MAX_NEW_TOKENS
 from components.controls import busy_notice, decoding_controls, stream_into_page
 from components.errors import show_error
 from components.i18n import t
+from components import url_state, working_text
+from components.controls import (GEN_BEAMS, GEN_STRATEGY, GEN_TEMPERATURE, GEN_TOP_K,
+                                 GEN_TOP_P, STRATEGIES)
 from components.lessons import show_lesson
 from components.sidebar import model_picker
 from components.token_view import show_token_chips
@@ -38,12 +41,25 @@ MODES = {"one": "One strategy", "compare": "Compare strategies"}
 st.title(f"✍️ {t('Text generation')}")
 show_lesson("generate")
 
+url = url_state.PageURL("generate")  # ?model=…&prompt=…&mode=…&strategy=…&temperature=…
+url.bind(working_text.model_setting("generate"),
+         url_state.text("prompt", GEN_PROMPT, "Once upon a time, in a small village by the sea,",
+                        max_chars=MAX_PROMPT_CHARS, what="prompt"),
+         url_state.choice("mode", GEN_MODE, "one", list(MODES), what="mode"),
+         url_state.choice("strategy", GEN_STRATEGY, "greedy", list(STRATEGIES), what="strategy"),
+         url_state.number("temperature", GEN_TEMPERATURE, 0.8, low=0.0, high=2.0,
+                          what="temperature", integer=False),
+         url_state.number("top_k", GEN_TOP_K, 50, low=0, high=200, what="top-k"),
+         url_state.number("top_p", GEN_TOP_P, 0.95, low=0.0, high=1.0, what="top-p",
+                          integer=False),
+         url_state.number("beams", GEN_BEAMS, 4, low=2, high=8, what="number of beams"),
+         url_state.number("seed", GEN_SEED, 0, low=0, high=2**31 - 1, what="seed"))
 loaded = model_picker("generate")
 prompt = st.text_area(f"{t('Prompt')} (up to {MAX_PROMPT_CHARS:,} characters)",
                       value="Once upon a time, in a small village by the sea,",
-                      height=120, key=GEN_PROMPT)
+                      height=120, key=GEN_PROMPT, disabled=url.locked("prompt"))
 mode = st.radio(t("Mode"), list(MODES), format_func=lambda m: t(MODES[m]), horizontal=True,
-                key=GEN_MODE, label_visibility="collapsed")
+                key=GEN_MODE, label_visibility="collapsed", disabled=url.locked("mode"))
 
 
 def show_outputs(output: dict) -> None:

@@ -9,7 +9,9 @@ from components.analogy_view import analogy_benchmark
 from components.navigation import use_router
 from components.errors import show_error
 from components.i18n import t
+from components import url_state
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.presenter import show_chart
 from components.model_cache import load_model
 from lmlab import glove_training, word_arithmetic
@@ -66,13 +68,20 @@ def calculator(vectors) -> None:
                   "whose vectors point closest to the result (cosine similarity); the "
                   "words you typed are left out.",
                   n=f"{len(vectors.words):,}", dim=vectors.dim))
-    st.session_state.setdefault(GLOVE_EXPR, "king - man + woman")
+    url.bind(url_state.text("expr", GLOVE_EXPR, "king - man + woman",
+                            max_chars=word_arithmetic.MAX_EXPRESSION_CHARS, what="expression"),
+             url_state.number("answers", GLOVE_TOPK, 10, low=1, high=word_arithmetic.MAX_TOP_K,
+                              what="number of answers"),
+             url_state.text("word", GLOVE_NEIGHBOUR_WORD, "frog", max_chars=60, what="word"),
+             url_state.text("a", GLOVE_SIM_A, "cat", max_chars=60, what="first word"),
+             url_state.text("b", GLOVE_SIM_B, "dog", max_chars=60, what="second word"))
     col1, col2, col3 = st.columns([3, 2, 1])
     col2.selectbox(t("Examples"), list(EXAMPLES), key=GLOVE_EXAMPLE,
                    format_func=lambda e: f"{e}  ({EXAMPLES[e]})", on_change=_set_example)
-    expression = col1.text_input(t("Expression"), key=GLOVE_EXPR,
+    expression = col1.text_input(t("Expression"), key=GLOVE_EXPR, disabled=url.locked("expr"),
                                  max_chars=word_arithmetic.MAX_EXPRESSION_CHARS)
-    k = col3.number_input(t("Answers"), 1, word_arithmetic.MAX_TOP_K, 10, key=GLOVE_TOPK)
+    k = col3.number_input(t("Answers"), 1, word_arithmetic.MAX_TOP_K, 10, key=GLOVE_TOPK,
+                          disabled=url.locked("answers"))
     try:
         answers = word_arithmetic.evaluate(vectors, expression, int(k))
         terms = word_arithmetic.parse_expression(expression)
@@ -93,7 +102,8 @@ def calculator(vectors) -> None:
 
     st.subheader(t("Nearest neighbours"))
     n1, n2 = st.columns([1, 2])
-    word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60)
+    word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60,
+                        disabled=url.locked("word"))
     try:
         near = word_arithmetic.nearest(vectors, word, 10)
         show_chart(n2, neighbour_bars([n.word for n in near], [n.cosine for n in near],
@@ -105,8 +115,10 @@ def calculator(vectors) -> None:
 
     st.subheader(t("Similarity of two words"))
     s1, s2, s3 = st.columns(3)
-    a = s1.text_input(t("First word"), "cat", key=GLOVE_SIM_A, max_chars=60)
-    b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, max_chars=60)
+    a = s1.text_input(t("First word"), "cat", key=GLOVE_SIM_A, max_chars=60,
+                      disabled=url.locked("a"))
+    b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, max_chars=60,
+                      disabled=url.locked("b"))
     try:
         s3.metric(t("cosine similarity"), f"{word_arithmetic.similarity(vectors, a, b):.3f}")
     except LMLabError as error:
@@ -242,6 +254,7 @@ def _show_trained(name: str, result: glove_training.GloveResult) -> None:
 
 st.title(f"➕ {t('GloVe')}")
 show_lesson("glove")
+url = url_state.PageURL("glove")  # ?expr=…&answers=…&word=…&a=…&b=…
 calc_tab, eval_tab, scratch_tab = st.tabs([t("Calculator on real GloVe"),
                                            t("Analogy test set"), t("GloVe from scratch")])
 with calc_tab:

@@ -6,6 +6,7 @@ from components.navigation import use_router
 from components.controls import stream_into_page
 from components.errors import show_error
 from components.i18n import t
+from components import url_state
 from components.lessons import show_lesson
 from components.seq2seq_view import (answered_by, cross_attention_section, engine_picker,
                                      result_record, score_table)
@@ -44,18 +45,24 @@ SAMPLE = (
 st.title(f"📝 {t('Summarize')}")
 show_lesson("summarize")
 
+url = url_state.PageURL("summarize")  # ?text=…&words=…&chunk=…&beams=… (a long text stays out)
+url.bind(url_state.text("text", SUM_TEXT, SAMPLE, max_chars=seq2seq.MAX_SUMMARY_CHARS),
+         url_state.number("words", SUM_WORDS, 40, low=10, high=150, what="summary length"),
+         url_state.number("chunk", SUM_CHUNK_TOKENS, 512, low=64, high=1024, what="chunk size"),
+         url_state.number("beams", SUM_BEAMS, 1, low=1, high=8, what="beam width"))
 loaded, choice = engine_picker("summarize")
 
 text = st.text_area(f"{t('Text to summarize')} (up to {seq2seq.MAX_SUMMARY_CHARS:,} characters, "
                     f"about {seq2seq.MAX_SUMMARY_CHARS // seq2seq.CHARS_PER_PAGE} pages)",
-                    value=SAMPLE, height=240, key=SUM_TEXT)
+                    value=SAMPLE, height=240, key=SUM_TEXT, disabled=url.locked("text"))
 c1, c2, c3 = st.columns(3)
-words = c1.slider(t("Summary length (words)"), 10, 150, 40, 5, key=SUM_WORDS)
+words = c1.slider(t("Summary length (words)"), 10, 150, 40, 5, key=SUM_WORDS, disabled=url.locked("words"))
 chunk_tokens = c2.slider(t("Chunk size (tokens)"), 64, 1024, 512, 32, key=SUM_CHUNK_TOKENS,
+                         disabled=url.locked("chunk"),
                          help="The most tokens the model reads in one call. A longer text is cut "
                               "at sentence boundaries into parts of this size; each part is "
                               "summarized, then the partial summaries are summarized.")
-beams = c3.slider(t("Beam width"), 1, 8, 1, key=SUM_BEAMS,
+beams = c3.slider(t("Beam width"), 1, 8, 1, key=SUM_BEAMS, disabled=url.locked("beams"),
                   help="1 = greedy and streamed; more beams are shown when done.")
 
 go, stop = st.columns([1, 1])

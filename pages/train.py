@@ -9,7 +9,9 @@ from components.training_view import TRAIN_METRIC
 from components.training_view import TRAIN_JOB
 from components.errors import show_error
 from components.i18n import t
+from components import url_state
 from components.lessons import show_lesson
+from components.presenter import show_chart
 from components.presenter import show_chart
 from components.model_cache import load_model
 from components.training_view import (JobRecord, corpus_picker, current_job, drive,
@@ -57,8 +59,12 @@ SIZE_NAMES = {name: f"{name} · {w['n_embd']}-wide, {w['n_layer']} layer(s), con
 
 st.title(f"🏋️ {t('Training lab')}")
 show_lesson("train")
+url = url_state.PageURL("train")  # ?section=…
+url.bind(url_state.choice("section", TRAIN_SECTION, next(iter(SECTIONS)), list(SECTIONS),
+                          what="section"))
 section = st.radio(t("Section"), list(SECTIONS), format_func=lambda s: t(SECTIONS[s]),
-                   horizontal=True, key=TRAIN_SECTION, label_visibility="collapsed")
+                   horizontal=True, key=TRAIN_SECTION, label_visibility="collapsed",
+                   disabled=url.locked("section"))
 record = current_job()
 
 

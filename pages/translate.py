@@ -6,6 +6,7 @@ from components.navigation import use_router
 from components.controls import stream_into_page
 from components.errors import show_error
 from components.i18n import t
+from components import url_state
 from components.lessons import show_lesson
 from components.seq2seq_view import (answered_by, cross_attention_section, engine_picker,
                                      result_record, score_table)
@@ -70,16 +71,22 @@ col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=TR_SWAP, width="stretch",
                 disabled=(tgt, src) not in pairs,
                 help=t("Reverse the direction; the translation becomes the new source text."))
 
+st.query_params["src"], st.query_params["tgt"] = src, tgt  # the pair stays in the link
+url = url_state.PageURL("translate")  # ?src=…&tgt=… (read above), &text=…&beams=…
+url.bind(url_state.text("text", TR_TEXT,
+                        "The cat sat on the mat. It is raining today, so we stay at home.",
+                        max_chars=seq2seq.MAX_TRANSLATE_CHARS),
+         url_state.number("beams", TR_BEAMS, 1, low=1, high=8, what="beam width"))
 loaded, choice = engine_picker("translate", (src, tgt))
 
 left, right = st.columns(2)
 text = left.text_area(t("Text to translate ({name}, up to {max_translate_chars} characters)",
                         name=languages.name(src), max_translate_chars=f"{seq2seq.MAX_TRANSLATE_CHARS:,}"),
                       value="The cat sat on the mat. It is raining today, so we stay at home.",
-                      height=220, key=TR_TEXT)
+                      height=220, key=TR_TEXT, disabled=url.locked("text"))
 with st.expander(t("Decoding settings")):
     c1, c2 = st.columns(2)
-    beams = c1.slider(t("Beam width"), 1, 8, 1, key=TR_BEAMS,
+    beams = c1.slider(t("Beam width"), 1, 8, 1, key=TR_BEAMS, disabled=url.locked("beams"),
                       help=t("1 = greedy and streamed; more beams keep several candidate "
                            "translations and show the best when done."))
     max_new = c2.number_input(t("Max new tokens per part (8–512)"), 8, 512, 160, step=8,

@@ -8,13 +8,13 @@ from components import state
 def open_chat():
     """The chat page with settings that fit the tiny model's 128-token context."""
     at = open_page("pages/chat.py")
-    at.text_area(key=state.CHAT_SYSTEM).set_value("Be kind.")
-    at.slider(key=state.CHAT_MAX_NEW_TOKENS).set_value(16)
+    at.text_area(key="chat_system_prompt").set_value("Be kind.")
+    at.slider(key="chat_max_new_tokens").set_value(16)
     return at
 
 
 def chat(at, text):
-    at.chat_input(key=state.CHAT_INPUT).set_value(text).run()
+    at.chat_input(key="chat_input").set_value(text).run()
     assert not at.exception, at.exception
     return at
 
@@ -23,7 +23,7 @@ def test_chat_two_turns_keeps_history(tiny_catalog):
     at = open_chat()
     chat(at, "hello")
     chat(at, "<script>alert(1)</script> and you?")
-    history = at.session_state[state.CHAT_HISTORY]
+    history = at.session_state["chat_history"]
     assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
     assert history[2]["content"] == "<script>alert(1)</script> and you?"
     shown = [m for m in at.markdown if m.value == history[2]["content"]]
@@ -34,28 +34,28 @@ def test_chat_two_turns_keeps_history(tiny_catalog):
 def test_bad_messages_lose_nothing(tiny_catalog):
     at = open_chat()
     chat(at, "hello")
-    before = list(at.session_state[state.CHAT_HISTORY])
+    before = list(at.session_state["chat_history"])
     chat(at, "   ")
     assert [e.value for e in at.error] == ["Please type a message first."]
     chat(at, "x" * 100_000)
     assert len(at.error) == 1 and "100,000 characters" in at.error[0].value
-    assert at.session_state[state.CHAT_HISTORY] == before
+    assert at.session_state["chat_history"] == before
     chat(at, "مرحبا \u200b 👋🏽")
-    assert at.session_state[state.CHAT_HISTORY][-2]["content"] == "مرحبا \u200b 👋🏽"
+    assert at.session_state["chat_history"][-2]["content"] == "مرحبا \u200b 👋🏽"
 
 
 def test_regenerate_and_clear(tiny_catalog):
     at = open_chat()
-    at.slider(key=state.CHAT_TEMPERATURE).set_value(0.0)
+    at.slider(key="chat_temperature").set_value(0.0)
     chat(at, "hello")
     assert "greedy" in all_text(at)  # temperature 0 runs as greedy, with a note
-    first = at.session_state[state.CHAT_HISTORY][-1]["content"]
-    at.button(key=state.CHAT_REGENERATE).click().run()
-    history = at.session_state[state.CHAT_HISTORY]
+    first = at.session_state["chat_history"][-1]["content"]
+    at.button(key="chat_regenerate").click().run()
+    history = at.session_state["chat_history"]
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[-1]["content"] == first  # greedy: the same reply again
-    at.button(key=state.CHAT_CLEAR).click().run()
-    assert at.session_state[state.CHAT_HISTORY] == []
+    at.button(key="chat_clear").click().run()
+    assert at.session_state["chat_history"] == []
 
 
 def test_long_conversation_drops_old_turns_with_a_note(tiny_catalog):
@@ -63,15 +63,15 @@ def test_long_conversation_drops_old_turns_with_a_note(tiny_catalog):
     for i in range(6):
         chat(at, f"the cat sat on the mat . the dog sat on the rug . {i}")
     assert "left out" in all_text(at)
-    assert len(at.session_state[state.CHAT_HISTORY]) == 12  # the history itself keeps everything
+    assert len(at.session_state["chat_history"]) == 12  # the history itself keeps everything
 
 
 def test_stopped_reply_is_kept(tiny_catalog):
     at = open_chat()
     chat(at, "hello")
-    at.session_state[state.CHAT_PENDING] = {"text": "partial repl"}  # a run cut off by Stop
+    at.session_state["chat_pending_reply"] = {"text": "partial repl"}  # a run cut off by Stop
     at.run()
-    history = at.session_state[state.CHAT_HISTORY]
+    history = at.session_state["chat_history"]
     assert history[-1] == {"role": "assistant", "content": "partial repl", "stopped": True}
     assert "Stopped" in all_text(at)
 
@@ -81,78 +81,78 @@ def test_base_model_gets_a_note(tiny_catalog):
     at.selectbox(key=state.model_key("generate")).set_value("tiny/gpt2").run()
     assert not at.exception
     assert len(at.warning) == 1 and "base model" in at.warning[0].value
-    assert at.chat_input(key=state.CHAT_INPUT).disabled
+    assert at.chat_input(key="chat_input").disabled
 
 
 def test_next_token_explorer_steps_forward(tiny_catalog):
     at = open_page("pages/next_token.py")
-    at.text_area(key=state.NEXT_PROMPT).set_value("the cat sat on").run()
+    at.text_area(key="next_prompt").set_value("the cat sat on").run()
     assert not at.exception and not at.error
     entropy_warm = at.metric[0].value
-    at.slider(key=state.NEXT_TEMPERATURE).set_value(0.2).run()
+    at.slider(key="next_temperature").set_value(0.2).run()
     assert at.metric[0].value != entropy_warm  # the same logits, reshaped
-    at.slider(key=state.NEXT_TEMPERATURE).set_value(0.0).run()
+    at.slider(key="next_temperature").set_value(0.0).run()
     assert at.metric[0].value == "0.00 bits" and "greedy" in all_text(at)
     top_label = at.button(key="next_add_0").label
     at.button(key="next_add_0").click().run()
-    prompt = at.text_area(key=state.NEXT_PROMPT).value
+    prompt = at.text_area(key="next_prompt").value
     assert prompt.startswith("the cat sat on") and len(prompt) > len("the cat sat on")
     assert top_label.startswith("➕")
-    at.button(key=state.NEXT_BACK).click().run()
-    assert at.text_area(key=state.NEXT_PROMPT).value == "the cat sat on"
-    at.text_area(key=state.NEXT_PROMPT).set_value("  ").run()
+    at.button(key="next_back").click().run()
+    assert at.text_area(key="next_prompt").value == "the cat sat on"
+    at.text_area(key="next_prompt").set_value("  ").run()
     assert [e.value for e in at.error] == ["Please type a prompt first."]
 
 
 def test_token_lens_scores_text(tiny_catalog):
     at = open_page("pages/token_lens.py")
-    saved = at.session_state[state.LENS_OUTPUT]  # the sample text is scored on arrival
+    saved = at.session_state["lens_output"]  # the sample text is scored on arrival
     assert saved["score"].perplexity > 1
-    at.text_area(key=state.LENS_TEXT).set_value("the cat sat on the mat . <script>x</script>")
-    at.button(key=state.LENS_RUN).click().run()
+    at.text_area(key="lens_text").set_value("the cat sat on the mat . <script>x</script>")
+    at.button(key="lens_run").click().run()
     assert not at.exception and not at.error
-    score = at.session_state[state.LENS_OUTPUT]["score"]
+    score = at.session_state["lens_output"]["score"]
     assert f"{score.perplexity:,.2f}" == at.metric[0].value
-    at.text_area(key=state.LENS_TEXT).set_value("")
-    at.button(key=state.LENS_RUN).click().run()
+    at.text_area(key="lens_text").set_value("")
+    at.button(key="lens_run").click().run()
     assert [e.value for e in at.error] == ["Please enter some text to score."]
-    assert at.session_state[state.LENS_OUTPUT]["score"] is score  # the last result stays
+    assert at.session_state["lens_output"]["score"] is score  # the last result stays
 
 
 def test_decoding_lab_compares_strategies(tiny_catalog):
     at = open_page("pages/generate.py")
-    at.radio(key=state.GEN_MODE).set_value("compare").run()
-    at.multiselect(key=state.GEN_COMPARE).set_value(["Greedy", "Top-k 10", "Beam search, 4 beams"])
-    at.number_input(key=state.GEN_MAX_NEW_TOKENS).set_value(6)
-    at.button(key=state.GEN_COMPARE_RUN).click().run()
+    at.radio(key="gen_mode").set_value("compare").run()
+    at.multiselect(key="gen_compare_strategies").set_value(["Greedy", "Top-k 10", "Beam search, 4 beams"])
+    at.number_input(key="gen_max_new_tokens").set_value(6)
+    at.button(key="gen_compare_run").click().run()
     assert not at.exception and not at.error
-    results = at.session_state[state.GEN_COMPARE_OUTPUT]["results"]
+    results = at.session_state["gen_compare_output"]["results"]
     assert [r.name for r in results] == ["Greedy", "Top-k 10", "Beam search, 4 beams"]
     assert all(r.outputs and r.outputs[0].tokens for r in results)
 
 
 def test_decoding_lab_beam_search_and_several_outputs(tiny_catalog):
     at = open_page("pages/generate.py")
-    at.text_area(key=state.GEN_PROMPT).set_value("the cat sat")
-    at.radio(key=state.GEN_STRATEGY).set_value("beam").run()
-    at.number_input(key=state.GEN_MAX_NEW_TOKENS).set_value(6)
-    at.number_input(key=state.GEN_NUM_RETURN).set_value(3)
-    at.button(key=state.GEN_RUN).click().run()
+    at.text_area(key="gen_prompt").set_value("the cat sat")
+    at.radio(key="gen_strategy").set_value("beam").run()
+    at.number_input(key="gen_max_new_tokens").set_value(6)
+    at.number_input(key="gen_num_return_sequences").set_value(3)
+    at.button(key="gen_run").click().run()
     assert not at.exception and not at.error
-    output = at.session_state[state.GEN_OUTPUT]
+    output = at.session_state["gen_output"]
     assert len(output["outputs"]) == 3 and "Beam search" in output["strategy"]
 
 
 def test_decoding_lab_temperature_and_top_p_zero(tiny_catalog):
     at = open_page("pages/generate.py")
-    at.radio(key=state.GEN_STRATEGY).set_value("sample").run()
-    at.slider(key=state.GEN_TEMPERATURE).set_value(0.0)
-    at.number_input(key=state.GEN_MAX_NEW_TOKENS).set_value(4)
-    at.button(key=state.GEN_RUN).click().run()
+    at.radio(key="gen_strategy").set_value("sample").run()
+    at.slider(key="gen_temperature").set_value(0.0)
+    at.number_input(key="gen_max_new_tokens").set_value(4)
+    at.button(key="gen_run").click().run()
     assert not at.exception and not at.error
     assert "greedy" in all_text(at)
-    at.slider(key=state.GEN_TEMPERATURE).set_value(0.8)
-    at.slider(key=state.GEN_TOP_P).set_value(0.0)
-    at.button(key=state.GEN_RUN).click().run()
+    at.slider(key="gen_temperature").set_value(0.8)
+    at.slider(key="gen_top_p").set_value(0.0)
+    at.button(key="gen_run").click().run()
     assert not at.error and "Top-p 0" in all_text(at)
-    assert at.session_state[state.GEN_OUTPUT]["outputs"][0].tokens  # coloured by default
+    assert at.session_state["gen_output"]["outputs"][0].tokens  # coloured by default

@@ -16,6 +16,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_METHODS = {"get", "setdefault", "pop"}
+# URL-bound settings name their widget key by position: url_state.number("layer", KEY, ...)
+SETTING_KEY_ARG = {("url_state", "text"): 1, ("url_state", "number"): 1,
+                   ("url_state", "choice"): 1, ("url_state", "flag"): 1,
+                   ("working_text", "text_setting"): 0}
 
 
 def _constants(tree: ast.Module) -> dict[str, str]:
@@ -45,6 +49,10 @@ def _key_expressions(tree: ast.Module):
                 if kw.arg == "key":
                     yield kw.value
             func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                index = SETTING_KEY_ARG.get((func.value.id, func.attr))
+                if index is not None and len(node.args) > index:
+                    yield node.args[index]
             if (isinstance(func, ast.Attribute) and func.attr in SESSION_METHODS and node.args
                     and _is_session_state(func.value)):
                 yield node.args[0]
