@@ -6,7 +6,6 @@ import streamlit as st
 
 from components import state
 from components.presenter import show_chart
-from components.presenter import show_chart
 from components.errors import show_error
 from components.i18n import t
 from components.model_cache import load_model

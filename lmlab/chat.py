@@ -56,14 +56,43 @@ def base_model_note(loaded: LoadedModel) -> str:
             "generation page, or pick an instruction-tuned (chat) model here.")
 
 
+SMALL_MODEL_PARAMS_M = 1_000  # below about a billion parameters, instructions are weak
+
+
+def small_model_note(loaded: LoadedModel) -> str | None:
+    """Say so when a chat model is small enough to ignore its instructions."""
+    if loaded.spec.params_m >= SMALL_MODEL_PARAMS_M:
+        return None
+    return (f"{loaded.spec.name} is a small model ({loaded.spec.size_label}): it often ignores "
+            "instructions in the system prompt (a persona, a style, a language). “What the model "
+            "reads” below shows that they do reach it; following them well takes a larger model.")
+
+
+def what_the_model_reads(loaded: LoadedModel, system_prompt: str, history: list[dict]) -> str:
+    """The conversation as the chat template writes it, special tokens included.
+
+    This is the text the model continues: the ids of build_chat_prompt, decoded.
+    After a user turn it ends with the template's opening of the assistant's turn.
+    """
+    messages = _messages(check_system_prompt(system_prompt), history)
+    if not messages:
+        return ""
+    ids = _template_ids(loaded, messages, generation_prompt=history[-1:] != []
+                        and history[-1]["role"] == "user")
+    return loaded.tokenizer.decode(ids, skip_special_tokens=False)
+
+
 def check_message(text: str | None) -> str:
     """The message as sent, or one clear sentence about why it cannot be."""
+    if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
+        unchanged = " It was not sent, and your conversation is unchanged."
+    else:
+        unchanged = ""
     try:
         return inputs.check_text(text, what="Your message", max_chars=MAX_MESSAGE_CHARS,
                                  empty="Please type a message first.")
     except InputError as error:
-        raise InputError(f"{error} It was not sent, and your conversation is unchanged.") \
-            from None
+        raise InputError(f"{error}{unchanged}") from None
 
 
 def chat_params(max_new_tokens: int, temperature: float) -> tuple[GenerationParams, list[str]]:
@@ -88,8 +117,10 @@ def _messages(system_prompt: str, turns: list[dict]) -> list[dict]:
     return system + [{"role": m["role"], "content": m["content"]} for m in turns]
 
 
-def _template_ids(loaded: LoadedModel, messages: list[dict]) -> list[int]:
-    out = loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+def _template_ids(loaded: LoadedModel, messages: list[dict], generation_prompt: bool = True
+                  ) -> list[int]:
+    out = loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=generation_prompt,
+                                               tokenize=True)
     if isinstance(out, dict) or hasattr(out, "keys"):  # newer tokenizers return a BatchEncoding
         out = out["input_ids"]
     return list(out)

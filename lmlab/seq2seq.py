@@ -22,7 +22,7 @@ from lmlab.errors import InputError, LMLabError
 from lmlab.generation import GenerationParams, model_turn, stream_text
 from lmlab.loading import LoadedModel
 from lmlab.seq2seq_engines import check_pair, is_fallback, is_t5, serves_pair
-from lmlab.text_chunks import Progress, chunk_text, map_reduce
+from lmlab.text_chunks import Progress, chunk_text, map_reduce, planned_calls
 
 MAX_TRANSLATE_CHARS = 5_000
 MAX_SUMMARY_CHARS = 30_000
@@ -293,9 +293,10 @@ def summarize_stream(loaded: LoadedModel, text: str, options: SummaryOptions,
         record.generated_tokens += sum(len(o) for o in outs)
         return [loaded.tokenizer.decode(o, skip_special_tokens=True).strip() for o in outs]
 
+    planned = planned_calls(len(chunks), map_params.max_new_tokens, limit)
     final_source, record.rounds = map_reduce(
         chunks, summarize, lambda joined: chunk_text(joined, count, limit), progress,
-        batch_size=max(1, options.batch_size))
+        batch_size=max(1, options.batch_size), planned=planned)
     if not final_source.strip():
         raise LMLabError("The model wrote empty partial summaries; try a larger chunk size.")
     yield from _one_call(loaded, final_source, instruction, prefix, params, stop, record)

@@ -9,6 +9,8 @@ original order, are summarized again (reduce) until one summary is left.
 
 from __future__ import annotations
 
+import math
+
 import re
 from functools import lru_cache
 from typing import Callable
@@ -89,18 +91,39 @@ def chunk_text(text: str, count: Callable[[str], int], max_tokens: int) -> list[
     return chunks
 
 
+def planned_calls(n_chunks: int, summary_tokens: int, chunk_tokens: int,
+                  max_rounds: int = 4) -> int:
+    """Model calls a map-reduce will make at most, known before the first call.
+
+    Each partial summary is at most `summary_tokens` long, so a round of n
+    partials fills at most n × summary_tokens tokens; packed into chunks of
+    `chunk_tokens` (counting a quarter lost to sentence boundaries) that is the
+    next round's size. Plus one final call. A progress bar with this total
+    does not grow halfway through.
+    """
+    total, n, rounds = 1, n_chunks, 0
+    room = max(1.0, 0.75 * chunk_tokens)
+    while n > 1 and rounds < max_rounds:
+        total += n
+        rounds += 1
+        n = math.ceil(n * summary_tokens / room)
+    return total
+
+
 def map_reduce(chunks: list[str], summarize: Callable[[list[str]], list[str]],
                rechunk: Callable[[str], list[str]], progress: Progress | None = None,
-               batch_size: int = 1, max_rounds: int = 4) -> tuple[str, list[list[str]]]:
+               batch_size: int = 1, max_rounds: int = 4, planned: int | None = None
+               ) -> tuple[str, list[list[str]]]:
     """Summarize chunks until their joined summaries fit in one chunk.
 
     `summarize` maps a batch of texts to one summary each (same order);
     `rechunk` splits a text into chunks that fit the model. Returns the text
     the final (streamed) summary step should read, and each round's partial
-    summaries. Progress counts model calls: every map call, plus one final step.
+    summaries. Progress counts model calls: every map call, plus one final step,
+    out of `planned` (see planned_calls) when the caller knows it.
     """
     rounds: list[list[str]] = []
-    done, total = 0, len(chunks) + 1
+    done, total = 0, max(planned or 0, len(chunks) + 1)
     report = progress or (lambda *_: None)
     while len(chunks) > 1 and len(rounds) < max_rounds:
         partials: list[str] = []
@@ -115,7 +138,8 @@ def map_reduce(chunks: list[str], summarize: Callable[[list[str]], list[str]],
         rounds.append(partials)
         chunks = rechunk("\n\n".join(p.strip() for p in partials if p.strip()))
         if len(chunks) > 1 and len(rounds) < max_rounds:
-            total += len(chunks)  # the partial summaries are still too long: another round
+            # Another round; the total grows only past a plan that was too small.
+            total = max(total, done + len(chunks) + 1)
     report(done, total, "Writing the final summary")
     # After max_rounds the final step reads everything left (a model with a short
     # context truncates it); partial summaries of real models shrink well before that.

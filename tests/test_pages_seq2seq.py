@@ -42,7 +42,7 @@ def test_translate_with_an_encoder_decoder_shows_cross_attention(local_seq2seq):
 def test_translate_offline_falls_back_and_says_so(tiny_fallback):
     at = open_page("pages/translate.py")
     assert at.selectbox(key=state.engine_key("translate")).value == "tiny/llama-chat"
-    assert any("Fallback" in i.value for i in at.info)
+    assert any("Fallback" in w.value for w in at.warning)
     at.text_area(key="tr_text").set_value("The cat sat on the mat.")
     at.number_input(key="tr_max_new_tokens").set_value(8)
     at.button(key="tr_run").click().run()
@@ -50,6 +50,9 @@ def test_translate_offline_falls_back_and_says_so(tiny_fallback):
     assert at.session_state["tr_output"]["fallback"]
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and "Tiny Llama (chat)" in warnings[0] and "fallback" in warnings[0]
+    notices = [e.value for kind in ("info", "warning", "caption") for e in getattr(at, kind)
+               if "small chat model" in e.value]
+    assert len(notices) == 1, notices  # the fallback is explained once, not twice
     assert any("decoder-only" in i.value for i in at.info)
 
 

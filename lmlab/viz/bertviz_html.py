@@ -82,6 +82,28 @@ function lmlabNest(bytes, dims, scales, signed) {  // (L, H, A, B) bytes -> nest
 })();
 """
 
+# bertviz draws the model view as an SVG 970 px wide: in a narrower frame its last
+# column is cut off and the horizontal scrollbar covers the last row. Giving each
+# fixed-size SVG a viewBox lets it shrink to the frame's width instead.
+FIT_WIDTH_JS = """
+(function () {
+  function fit() {
+    document.querySelectorAll('#vis svg').forEach(function (svg) {
+      var w = parseFloat(svg.getAttribute('width')), h = parseFloat(svg.getAttribute('height'));
+      if (!svg.getAttribute('viewBox') && w > 0 && h > 0 && !/%/.test(svg.getAttribute('width'))) {
+        svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
+        svg.setAttribute('width', '100%');
+        svg.removeAttribute('height');
+        svg.style.maxWidth = w + 'px';
+      }
+    });
+  }
+  new MutationObserver(fit).observe(document.body, {subtree: true, childList: true});
+  fit();
+})();
+"""
+ROW_PADDING = 24  # one more row than bertviz's own layout: descenders and borders fit
+
 _AMD_SHIMS_JS = ("define('d3', [], function () { return window.d3; });\n"
                  "define('jquery', [], function () { return window.jQuery; });")
 
@@ -253,10 +275,10 @@ def build_view(capture: AttentionCapture, view: str = "head", first_layer: int =
     scripts = [_script(vendor_js(name)) for name in VENDOR_FILES]
     scripts += [_script(_AMD_SHIMS_JS),
                 _script("window.lmlabData = " + script_json({"params": params}) + ";"),
-                _script(_DECODER_JS), _script(bertviz_js(view))]
+                _script(_DECODER_JS), _script(bertviz_js(view)), _script(FIT_WIDTH_JS)]
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(capture.model_name)} · {view} view</title>"
             f"<style>body{{margin:0;}}{_THEME_CSS[theme]}</style></head><body>"
             + body + "".join(scripts) + "</body></html>")
-    height = _height(view, n, len(layers), capture.n_heads)
+    height = _height(view, n, len(layers), capture.n_heads) + ROW_PADDING
     return BertvizView(page, height, view, layers, n, notes)
