@@ -11,8 +11,8 @@ import os
 
 import gradio as gr
 
-from lmlab_gradio import (attention_tab, chat_tab, decoding_tab, generate_tab, glove_tab,
-                          probability_tab, seq2seq_tab)
+from lmlab_gradio import (attention_tab, chat_tab, classify_tab, decoding_tab, generate_tab,
+                          glove_tab, probability_tab, qa_tab, seq2seq_tab)
 from lmlab.external_engine import generation_source
 from lmlab.logs import setup_logging
 from lmlab_gradio import startup
@@ -58,6 +58,10 @@ def build_demo() -> gr.Blocks:
             attention_tab.build()
         with gr.Tab("GloVe calculator"):
             glove_tab.build()
+        with gr.Tab("Sentiment"):
+            classify_tab.build()
+        with gr.Tab("Question answering"):
+            qa_tab.build()
     # Model events wait in their per-model queues (lmlab_gradio.common); a full queue
     # answers at once rather than leaving a classroom waiting for minutes.
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=64)
