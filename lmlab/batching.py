@@ -14,6 +14,9 @@ tokens per second; per-row caches would need one forward per row per step and
 give none of that. Reading prompts alone keeps each row's numbers those of a
 solo run, so greedy outputs match token for token in float32.
 
+On a CPU a long prompt is read with float32 weights and decoded in bfloat16
+(lmlab/prefill.py): each phase in the dtype that is faster for it.
+
 The thread takes the model's fair lock (lmlab/turns.py) for each step, so an
 inspection view waits at most one step; the batch then waits its turn.
 """
@@ -31,6 +34,7 @@ import torch
 
 from lmlab.engine import EngineRequest, TokenEvent
 from lmlab.errors import InputError, LMLabError
+from lmlab.prefill import PrefillWeights, cast_cache
 from lmlab.sampling import IncrementalText, choose_token, new_generator, process_logits
 from lmlab.turns import QueuePlace, notify_wait
 
@@ -97,6 +101,7 @@ class LocalEngine:
         self.step_s = 0.05  # running mean of a decode step, for waiting-time estimates
         self._texts: dict[int, str] = {}
         self.peak_rows = 0  # the largest batch so far (benchmarks and tests read it)
+        self._prefill = PrefillWeights(loaded)
 
     # ------------------------------------------------------------ the consumer side
     def submit(self, request: EngineRequest, stop: threading.Event | None = None
@@ -246,13 +251,14 @@ class LocalEngine:
     def _read_chunk(self, item: _Request) -> None:
         from lmlab.kv_batch import new_cache
 
+        model = self._prefill.model_for(len(item.prompt))  # float32 for long prompts on a CPU
         if item.cache is None:
-            item.cache = new_cache(self.loaded.model)
+            item.cache = new_cache(model)
         end = min(len(item.prompt), item.read + self.prefill_chunk)
         chunk = torch.tensor([item.prompt[item.read:end]], device=self.device)  # (1, t)
         positions = torch.arange(item.read, end, device=self.device)[None]  # (1, t)
-        out = self.loaded.model(input_ids=chunk, position_ids=positions,
-                                past_key_values=item.cache, use_cache=True)
+        out = model(input_ids=chunk, position_ids=positions, past_key_values=item.cache,
+                    use_cache=True)
         item.read = end
         if end < len(item.prompt):
             return
@@ -313,6 +319,7 @@ class LocalEngine:
     def _join(self, item: _Request) -> None:
         from lmlab.kv_batch import append_row
 
+        cast_cache(item.cache, self.loaded.model.dtype)
         self._cache, self._mask = append_row(self._cache, self._mask, item.cache,
                                              len(item.prompt))
         item.cache = None

@@ -248,3 +248,23 @@ def test_a_full_engine_serves_waiting_requests_in_order_and_tells_their_place(ll
     assert sorted(done) == [0, 1, 2, 3]  # nobody failed for waiting
     assert sorted(first_token_at, key=first_token_at.get) == [0, 1, 2, 3]
     assert places[3] and places[3][0] > 1 and places[3][-1] == 1  # moved up the line
+
+
+def test_long_prompts_are_read_in_float32_and_decoded_in_the_models_dtype(store, monkeypatch):
+    from lmlab import prefill
+
+    loaded = store.get("tiny/llama-chat")  # the generation copy: bfloat16 on a CPU
+    assert loaded.model.dtype == torch.bfloat16
+    monkeypatch.setattr(prefill, "PREFILL_FLOAT32_MIN_TOKENS", 4)
+    engine = LocalEngine(loaded, prefill_chunk=3)  # several chunks per prompt
+    ids = ids_of(loaded, PROMPTS[1])
+    request = EngineRequest(GenerationParams(max_new_tokens=12), input_ids=ids)
+    events = [e for chunk in engine.submit(request) for e in chunk if e.token_id is not None]
+    copy32 = engine._prefill.model_for(len(ids))
+    assert copy32 is not loaded.model and next(copy32.parameters()).dtype == torch.float32
+    assert next(loaded.model.parameters()).dtype == torch.bfloat16  # decoding copy untouched
+    with torch.inference_mode():
+        first = torch.softmax(copy32(torch.tensor([ids])).logits[0, -1].float(), -1)
+    assert events[0].token_id == int(first.argmax())
+    assert events[0].prob == pytest.approx(float(first.max()), abs=1e-4)
+    assert len(events) == 12
