@@ -9,10 +9,12 @@ one user's text, and the shared model cache stays the only resource cache.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from typing import Callable
 
 import streamlit as st
+
+from components.memo import session_memo
+from components.i18n import t
 
 from lmlab.attention import AttentionCapture, capture_attention
 from lmlab.viz.bertviz_html import BertvizView, build_view
@@ -28,16 +30,7 @@ MAX_PAGES = 6  # each bertviz page is at most ~2 MB
 
 
 def _cached(slot: str, limit: int, key: tuple, build: Callable):
-    caches = st.session_state.setdefault(ATT_CACHE, {})
-    cache: OrderedDict = caches.setdefault(slot, OrderedDict())
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    value = build()
-    cache[key] = value
-    while len(cache) > limit:
-        cache.popitem(last=False)
-    return value
+    return session_memo(f"{ATT_CACHE}_{slot}", key, build, keep=limit)
 
 
 def input_key(loaded: LoadedModel, text: str, continue_tokens: int) -> tuple:
@@ -50,7 +43,8 @@ def capture_for(loaded: LoadedModel, text: str, continue_tokens: int) -> Attenti
     key = input_key(loaded, text, continue_tokens)
 
     def build():
-        with st.spinner(f"Running {loaded.spec.name} with attention weights switched on…"):
+        with st.spinner(t("Running {name} with attention weights switched on…",
+                          name=loaded.spec.name)):
             return capture_attention(loaded, text, continue_tokens)
 
     return _cached("captures", MAX_CAPTURES, key, build)
@@ -80,5 +74,6 @@ def show_bertviz(view: BertvizView) -> None:
                   height=view.height + 4)
     for note in view.notes:
         st.caption(f"ℹ️ {note}")
-    st.caption(f"{view.n_tokens} tokens · layers {view.layers[0]}–{view.layers[-1]} · "
-               f"{view.nbytes / 1e6:.2f} MB page, runs offline")
+    st.caption(t("{n_tokens} tokens · layers {value}–{value2} · {number} MB page, runs "
+                 "offline",
+                 n_tokens=view.n_tokens, value=view.layers[0], value2=view.layers[-1], number=f"{view.nbytes / 1e6:.2f}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import streamlit as st
 
@@ -13,6 +13,7 @@ from lmlab.errors import LMLabError, user_message
 from lmlab.markup import escape_markdown
 
 log = logging.getLogger("lmlab")
+T = TypeVar("T")
 
 
 def show_error(error: BaseException) -> None:
@@ -45,3 +46,11 @@ def _is_streamlit_control_flow(error: BaseException) -> bool:
     # RerunException / StopException subclass ScriptControlException.
     from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
     return isinstance(error, ScriptControlException)
+
+
+def shown_result(compute: Callable[[], T], on_error: Callable[[], None] | None = None
+                 ) -> T | None:
+    """compute(), or None after showing its failure as one sentence (for an early return)."""
+    with shown_errors(on_error):
+        return compute()
+    return None

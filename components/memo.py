@@ -1,7 +1,8 @@
-"""One per-session memo: a page keeps its last expensive result until its inputs change."""
+"""One per-session memo: a page keeps its last expensive results until its inputs change."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Callable, Hashable, TypeVar
 
 import streamlit as st
@@ -10,17 +11,22 @@ T = TypeVar("T")
 _PREFIX = "memo:"
 
 
-def session_memo(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+def session_memo(name: str, key: Hashable, compute: Callable[[], T], keep: int = 1) -> T:
     """The value computed for `key` in this browser session, computed once.
 
-    Only the latest key is kept per name (the session holds one result per view,
-    not a growing cache); a failed compute stores nothing, so the next run retries.
+    At most `keep` keys are kept per name, the least recently used leaving first
+    (the session holds a result or a few per view, not a growing cache); a failed
+    compute stores nothing, so the next run retries.
     """
-    slot = st.session_state.get(_PREFIX + name)
-    if slot is None or slot[0] != key:
-        slot = (key, compute())
-        st.session_state[_PREFIX + name] = slot
-    return slot[1]
+    slots: OrderedDict = st.session_state.setdefault(_PREFIX + name, OrderedDict())
+    if key in slots:
+        slots.move_to_end(key)
+        return slots[key]
+    value = compute()
+    slots[key] = value
+    while len(slots) > max(1, keep):
+        slots.popitem(last=False)
+    return value
 
 
 def forget(name: str) -> None:
@@ -30,5 +36,4 @@ def forget(name: str) -> None:
 
 def peek(name: str, key: Hashable) -> Any | None:
     """The memo's value when it was computed for `key`, else None."""
-    slot = st.session_state.get(_PREFIX + name)
-    return slot[1] if slot is not None and slot[0] == key else None
+    return st.session_state.get(_PREFIX + name, {}).get(key)

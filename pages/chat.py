@@ -4,16 +4,15 @@ import streamlit as st
 
 from components.navigation import use_router
 from components.controls import busy_notice, stream_into_page
-from components.errors import show_error
-from components.i18n import t
+from components.errors import shown_errors
+from components.i18n import t, tm
 from components import url_state, working_text
 from components.lessons import show_lesson
 from components.sidebar import model_picker
 from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHARS,
-                        base_model_note, build_chat_prompt, chat_stream, check_message,
-                        has_chat_template)
-from lmlab.errors import LMLabError
-from lmlab.generation import GenerationParams, normalize_params
+                        base_model_note, build_chat_prompt, small_model_note,
+                        what_the_model_reads, chat_params, chat_stream,
+                        check_message, check_system_prompt, has_chat_template)
 
 # This page's widget and session keys (keys shared between pages live in components.state).
 CHAT_HISTORY = "chat_history"
@@ -63,27 +62,30 @@ url.bind(working_text.model_setting("generate"),
          url_state.number("temperature", CHAT_TEMPERATURE, 0.3, low=0.0, high=1.5,
                           what="temperature", integer=False))
 loaded = model_picker("generate")
-with st.expander(f"⚙️ {t('System prompt')} & settings", expanded=False):
-    system_prompt = st.text_area(f"{t('System prompt')} (up to {MAX_SYSTEM_CHARS:,} characters)",
+with st.expander("⚙️ " + t("System prompt & settings"), expanded=False):
+    system_prompt = st.text_area(t("System prompt (up to {max_system_chars} characters)",
+                                   max_system_chars=f"{MAX_SYSTEM_CHARS:,}"),
                                  value=DEFAULT_SYSTEM_PROMPT, key=CHAT_SYSTEM, height=80,
                                  disabled=url.locked("system"),
-                                 help="Instructions the model reads before the conversation.")
+                                 help=t("Instructions the model reads before the conversation."))
     col1, col2 = st.columns(2)
     max_new = col1.slider(t("Max new tokens"), 16, 512, 256, 16, key=CHAT_MAX_NEW_TOKENS,
                           disabled=url.locked("max_new"))
     temperature = col2.slider(t("Temperature"), 0.0, 1.5, 0.3, 0.05, key=CHAT_TEMPERATURE,
                               disabled=url.locked("temperature"),
-                              help="0 = greedy: the same reply every time.")
+                              help=t("0 = greedy: the same reply every time."))
 
 chat_ready = loaded is not None and has_chat_template(loaded)
 if loaded is not None and not chat_ready:
-    st.warning(base_model_note(loaded))
+    st.warning(tm(base_model_note(loaded)))
+elif chat_ready and small_model_note(loaded):
+    st.caption("ℹ️ " + tm(small_model_note(loaded)))
 
 for message in history:
     with st.chat_message(message["role"]):
         st.markdown(message["content"])  # raw HTML shows as text
         if message.get("stopped"):
-            st.caption("⏹ Stopped: this reply is what had arrived.")
+            st.caption("⏹ " + t("Stopped: this reply is what had arrived."))
 
 if st.session_state.get(CHAT_NOTICE):
     st.info(st.session_state[CHAT_NOTICE])
@@ -91,29 +93,32 @@ if st.session_state.get(CHAT_NOTICE):
 col1, col2, _ = st.columns([1, 1, 4])
 # Always enabled: a reply that finishes in this run must not leave them greyed out.
 col1.button(f"🔄 {t('Regenerate')}", on_click=regenerate, key=CHAT_REGENERATE,
-            disabled=not chat_ready, help="A new reply to your last message.")
+            disabled=not chat_ready, help=t("A new reply to your last message."))
 col2.button(f"🗑 {t('Clear')}", on_click=clear_history, key=CHAT_CLEAR,
-            help="Start a new conversation.")
+            help=t("Start a new conversation."))
 
-message = st.chat_input(f"{t('Message')} (up to {MAX_MESSAGE_CHARS:,} characters)",
+message = st.chat_input(t("Message (up to {max_message_chars} characters)",
+                          max_message_chars=f"{MAX_MESSAGE_CHARS:,}"),
                         key=CHAT_INPUT, disabled=not chat_ready)
 wants_reply = st.session_state.pop(CHAT_REGENERATE + "_wanted", False)
 if message is not None:
-    try:
+    with shown_errors():  # empty or too long, or a bad system prompt: the history is unchanged
+        check_system_prompt(system_prompt)
         history.append({"role": "user", "content": check_message(message)})
         with st.chat_message("user"):
             st.markdown(message)
         wants_reply = True
-    except LMLabError as error:  # empty or too long: say so, keep the history as it was
-        show_error(error)
+
+
+def forget_pending() -> None:
+    st.session_state.pop(CHAT_PENDING, None)
+
 
 if wants_reply and chat_ready and history and history[-1]["role"] == "user":
-    params, notes = normalize_params(GenerationParams(
-        max_new_tokens=int(max_new), do_sample=True, temperature=float(temperature), top_k=0,
-        top_p=0.9, seed=None))
+    params, notes = chat_params(max_new, temperature)
     for note in notes:
-        st.caption(note)
-    try:
+        st.caption(tm(note))
+    with shown_errors(on_error=forget_pending):
         prompt = build_chat_prompt(loaded, system_prompt, history, params.max_new_tokens)
         if prompt.note:
             st.session_state[CHAT_NOTICE] = prompt.note
@@ -124,17 +129,27 @@ if wants_reply and chat_ready and history and history[-1]["role"] == "user":
             on_wait = busy_notice()
             stop_slot = st.empty()
             stop_slot.button(f"⏹ {t('Stop')}", key=CHAT_STOP,
-                             help="Stops the reply; what has arrived is kept.")
+                             help=t("Stops the reply; what has arrived is kept."))
             reply = {"text": ""}
             st.session_state[CHAT_PENDING] = reply
             stream_into_page(chat_stream(loaded, prompt, params, on_wait=on_wait), reply)
             stop_slot.empty()
             on_wait.clear()
-        st.session_state.pop(CHAT_PENDING, None)
+        forget_pending()
         history.append({"role": "assistant", "content": reply["text"]})
-    except LMLabError as error:
-        st.session_state.pop(CHAT_PENDING, None)
-        show_error(error)
-    except Exception as error:  # never a traceback in the UI
-        st.session_state.pop(CHAT_PENDING, None)
-        show_error(error)
+
+
+def show_what_the_model_reads() -> None:
+    """The prompt the chat template builds, special tokens visible: the text the model continues."""
+    with st.expander("🔎 " + t("What the model reads"), expanded=False):
+        with shown_errors():
+            text = what_the_model_reads(loaded, system_prompt, history)
+            if text:
+                st.code(text, language=None, wrap_lines=True)  # shown as typed, never markdown
+            st.caption(t("The chat template writes the system prompt and every turn into one "
+                         "text; special tokens such as `<|im_start|>` mark who speaks. The model "
+                         "only ever continues this text."))
+
+
+if chat_ready:
+    show_what_the_model_reads()

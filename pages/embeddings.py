@@ -5,14 +5,14 @@ import streamlit as st
 
 from components.navigation import use_router
 from components import url_state, working_text
-from components.errors import show_error
-from components.i18n import t
+from components.memo import session_memo
+from components.errors import shown_errors
+from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.presenter import show_chart
 from components.model_cache import load_model
 from components.sidebar import model_picker
 from lmlab import embeddings as emb
-from lmlab.errors import LMLabError
 from lmlab.word_arithmetic import nearest
 from lmlab.viz.embeddings import projection_scatter, similarity_heatmap
 
@@ -23,6 +23,7 @@ EMB_ITEMS = "emb_items"
 EMB_METHOD = "emb_method"
 EMB_DIMS = "emb_dims"
 EMB_LAYER = "emb_layer"
+EMB_CENTRE = "emb_centre"
 EMB_CHART = "emb_chart"
 EMB_FOCUS = "emb_focus"
 EMB_LAST_CLICK = "emb_last_click"
@@ -50,11 +51,7 @@ def _model_for(source: str):
 
 def _memo(key: tuple, compute):
     """Keep the last result per kind in the session: reruns (clicks) recompute nothing."""
-    cache = st.session_state.setdefault(EMB_CACHE, {})
-    kind = key[0]
-    if cache.get(kind, (None, None))[0] != key:
-        cache[kind] = (key, compute())
-    return cache[kind][1]
+    return session_memo(f"{EMB_CACHE}_{key[0]}", key, compute)
 
 
 st.title(f"🧭 {t('Embedding projector')}")
@@ -82,7 +79,7 @@ with left:
                       format_func=lambda k: t(emb.SOURCES[k]), key=EMB_SOURCE,
                       disabled=url.locked("source"))
     st.selectbox(url.label("preset", t("Preset")), [*emb.PRESETS, CUSTOM], key=EMB_PRESET,
-                 on_change=_load_preset, disabled=url.locked("preset"))
+                 format_func=t, on_change=_load_preset, disabled=url.locked("preset"))
     text = st.text_area(url.label("items", t("Words or sentences (one per line, up to {max_items}; “item | group” "
                           "colours groups)", max_items=emb.MAX_ITEMS)), height=260, key=EMB_ITEMS,
                         disabled=url.locked("items"))
@@ -94,7 +91,7 @@ with left:
                     format_func=lambda d: f"{d}D")
 
 loaded = _model_for(source)
-layer = None
+layer, centre = None, True
 if loaded is not None and source == "lm-hidden":
     layers = emb.layer_count(loaded)
     url.bind(url_state.number("layer", EMB_LAYER, min(layers, max(1, layers // 2)), low=0,
@@ -103,36 +100,36 @@ if loaded is not None and source == "lm-hidden":
         layer = st.slider(t("Layer (0 = embeddings, {layers} = last)", layers=layers), 0, layers,
                           min(layers, max(1, layers // 2)), key=EMB_LAYER,
                           disabled=url.locked("layer"))
+        centre = st.checkbox(t("Centre the vectors over the set"), value=True, key=EMB_CENTRE,
+                             help=t("A few huge dimensions are almost the same in every hidden "
+                                    "state, so raw vectors all point one way (cosine ≈ 1). "
+                                    "Subtracting the set's mean and setting those dimensions "
+                                    "aside shows how the words differ."))
 
 result = None
 if loaded is not None:
-    try:
+    with right, shown_errors():
         items, notes = emb.parse_items(text)
-        key = ("embed", source, loaded.spec.id, layer, tuple(items))
+        key = ("embed", source, loaded.spec.id, layer, centre, tuple(items))
         with st.spinner(t("Computing the vectors…")):
-            vectors = _memo(key, lambda: emb.embed(source, items, loaded, layer))
-        spinner = ("Projecting… (the first UMAP run in a server compiles its code and can "
-                   "take half a minute)" if method == "umap" else "Projecting…")
+            vectors = _memo(key, lambda: emb.embed(source, items, loaded, layer, centre))
+        spinner = t("Projecting… (the first UMAP run in a server compiles its code and can "
+                    "take half a minute)" if method == "umap" else "Projecting…")
         with st.spinner(spinner):
             coords = _memo(("project", key, method, dims),
                            lambda: emb.project(vectors.vectors, method, dims))
         result = vectors, coords, notes + vectors.notes
-    except LMLabError as error:
-        with right:
-            show_error(error)
-    except Exception as error:  # never a traceback in the UI
-        with right:
-            show_error(error)
 
 if result is not None:
     vectors, coords, notes = result
     labels = vectors.labels
     with right:
         for note in notes:
-            st.info(note)
-        layer_note = f", layer {layer}" if layer is not None else ""
-        title = (f"{emb.SOURCES[source]}{layer_note} · {emb.METHODS[method]} · "
-                 f"{len(labels)} points, {vectors.vectors.shape[1]} dimensions → {dims}")
+            st.info(tm(note))
+        layer_note = t(", layer {layer}", layer=layer) if layer is not None else ""
+        title = t("{source}{layer} · {method} · {n} points, {dims} dimensions → {shown}",
+                  source=t(emb.SOURCES[source]), layer=layer_note, method=emb.METHODS[method],
+                  n=len(labels), dims=vectors.vectors.shape[1], shown=dims)
         fig = projection_scatter(coords, labels, vectors.groups, title, vectors.details)
         event = show_chart(st, fig, key=EMB_CHART, on_select="rerun" if dims == 2 else "ignore",
                                 selection_mode="points", width="stretch")
@@ -151,11 +148,11 @@ if result is not None:
         focus = st.selectbox(t("Nearest neighbours of"), labels, key=EMB_FOCUS)
         near = emb.nearest_in_set(vectors.vectors, labels, labels.index(focus), k=8)
         cols = st.columns(2)
-        cols[0].dataframe(pd.DataFrame(near, columns=["in this set", "cosine"]),
+        cols[0].dataframe(pd.DataFrame(near, columns=[t("in this set"), t("cosine")]),
                           hide_index=True, width="stretch")
         if source == "glove" and focus.lower() in loaded.model.index:
             wider = [(n.word, n.cosine) for n in nearest(loaded.model, focus, 8)]
-            cols[1].dataframe(pd.DataFrame(wider, columns=["in all 400k GloVe words", "cosine"]),
+            cols[1].dataframe(pd.DataFrame(wider, columns=[t("in all 400k GloVe words"), t("cosine")]),
                               hide_index=True, width="stretch")
 
     shown = labels[:emb.MAX_HEATMAP_ITEMS]
@@ -163,5 +160,5 @@ if result is not None:
         st.info(t("The heatmap shows the first {max_heatmap_items} of {n} items.",
                   max_heatmap_items=emb.MAX_HEATMAP_ITEMS, n=len(labels)))
     matrix = emb.cosine_matrix(vectors.vectors[:len(shown)])
-    show_chart(st, similarity_heatmap(matrix, shown, "Cosine similarity of every pair"),
+    show_chart(st, similarity_heatmap(matrix, shown, t("Cosine similarity of every pair")),
                     width="stretch", key="emb_heatmap")

@@ -7,16 +7,15 @@ import streamlit as st
 
 from components.analogy_view import analogy_benchmark
 from components.navigation import use_router
-from components.errors import show_error
+from components.memo import session_memo
+from components.errors import shown_errors, shown_result
 from components.i18n import t
 from components import url_state
 from components.lessons import show_lesson
 from components.presenter import show_chart
-from components.presenter import show_chart
 from components.model_cache import load_model
 from lmlab import glove_training, word_arithmetic
 from lmlab.embeddings import project
-from lmlab.errors import LMLabError
 from lmlab.viz.embeddings import (cooccurrence_heatmap, loss_curve, neighbour_bars,
                                   projection_scatter, vector_bars, weighting_curve)
 
@@ -77,17 +76,15 @@ def calculator(vectors) -> None:
              url_state.text("b", GLOVE_SIM_B, "dog", max_chars=60, what="second word"))
     col1, col2, col3 = st.columns([3, 2, 1])
     col2.selectbox(t("Examples"), list(EXAMPLES), key=GLOVE_EXAMPLE,
-                   format_func=lambda e: f"{e}  ({EXAMPLES[e]})", on_change=_set_example)
+                   format_func=lambda e: f"{e}  ({t(EXAMPLES[e])})", on_change=_set_example)
     expression = col1.text_input(t("Expression"), key=GLOVE_EXPR, disabled=url.locked("expr"),
                                  max_chars=word_arithmetic.MAX_EXPRESSION_CHARS)
     k = col3.number_input(t("Answers"), 1, word_arithmetic.MAX_TOP_K, 10, key=GLOVE_TOPK,
                           disabled=url.locked("answers"))
-    try:
-        answers = word_arithmetic.evaluate(vectors, expression, int(k))
-        terms = word_arithmetic.parse_expression(expression)
-    except LMLabError as error:
-        show_error(error)
+    answers = shown_result(lambda: word_arithmetic.evaluate(vectors, expression, int(k)))
+    if answers is None:
         return
+    terms = word_arithmetic.parse_expression(expression)  # evaluate() has checked it
     with st.container(key="glove_answers"):
         left, right = st.columns([2, 3])
         left.dataframe(pd.DataFrame([(a.word, round(a.cosine, 4)) for a in answers],
@@ -104,14 +101,11 @@ def calculator(vectors) -> None:
     n1, n2 = st.columns([1, 2])
     word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60,
                         disabled=url.locked("word"))
-    try:
+    with n2, shown_errors():
         near = word_arithmetic.nearest(vectors, word, 10)
         show_chart(n2, neighbour_bars([n.word for n in near], [n.cosine for n in near],
                                        f"Closest to “{word.strip().lower()}”"), width="stretch",
                        key="glove_neighbour_chart")
-    except LMLabError as error:
-        with n2:
-            show_error(error)
 
     st.subheader(t("Similarity of two words"))
     s1, s2, s3 = st.columns(3)
@@ -119,16 +113,14 @@ def calculator(vectors) -> None:
                       disabled=url.locked("a"))
     b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, max_chars=60,
                       disabled=url.locked("b"))
-    try:
+    with s3, shown_errors():
         s3.metric(t("cosine similarity"), f"{word_arithmetic.similarity(vectors, a, b):.3f}")
-    except LMLabError as error:
-        with s3:
-            show_error(error)
 
 
 def _corpus_text() -> tuple[str, str]:
     corpora = glove_training.sample_corpora()
-    choice = st.radio(t("Corpus"), [*corpora, TYPE_OWN], key=GLOVE_CORPUS, horizontal=True)
+    choice = st.radio(t("Corpus"), [*corpora, TYPE_OWN], key=GLOVE_CORPUS, horizontal=True,
+                      format_func=t)
     if choice == TYPE_OWN:
         text = st.text_area(t("Your corpus (up to {max_corpus_chars} characters; a window never "
                               "crosses a line break)",
@@ -143,13 +135,13 @@ def _counts(text: str, window: int, weighted: bool, vocab_cap: int):
     """Co-occurrence counts, kept per session for the same corpus and settings."""
     digest = hashlib.sha1(text.encode()).hexdigest()
     key = (digest, window, weighted, vocab_cap)
-    memo = st.session_state.get("glove_counts_memo")
-    if not memo or memo[0] != key:
+
+    def count():
         lines = glove_training.tokenize_corpus(text)
         vocab = glove_training.build_vocabulary(lines, vocab_cap)
-        memo = (key, (lines, vocab, glove_training.cooccurrence(lines, vocab, window, weighted)))
-        st.session_state["glove_counts_memo"] = memo
-    return memo[1]
+        return lines, vocab, glove_training.cooccurrence(lines, vocab, window, weighted)
+
+    return session_memo("glove_counts", key, count)
 
 
 def from_scratch() -> None:
@@ -159,11 +151,10 @@ def from_scratch() -> None:
     weighted = c2.checkbox(t("Weight by 1 / distance"), True, key=GLOVE_DISTANCE)
     vocab_cap = c3.slider(t("Vocabulary: most frequent words kept"), 20, glove_training.MAX_TRAIN_VOCAB,
                           1000, 20, key=GLOVE_VOCAB)
-    try:
-        lines, vocab, X = _counts(text, window, weighted, vocab_cap)
-    except LMLabError as error:
-        show_error(error)
+    counts = shown_result(lambda: _counts(text, window, weighted, vocab_cap))
+    if counts is None:
         return
+    lines, vocab, X = counts
     stats = glove_training.corpus_stats(lines)
     st.caption(t("{tokens} words on {lines} lines · {distinct} distinct · {n} kept · "
                  "{int} non-zero X_ij.",
@@ -172,8 +163,9 @@ def from_scratch() -> None:
         st.info(t("{dropped} rarer words are left out of the vocabulary (cap: "
                   "{vocab_cap}); they still take up room in the window.",
                   dropped=f"{vocab.dropped:,}", vocab_cap=f"{vocab_cap:,}"))
-    show = st.slider(t("Words in the heatmap (most frequent first)"), 5, min(40, len(vocab)),
-                     min(20, len(vocab)), key=GLOVE_SHOW_WORDS)
+    most = min(40, len(vocab))  # a slider needs a maximum above its minimum of 5
+    show = most if most <= 5 else st.slider(t("Words in the heatmap (most frequent first)"),
+                                            5, most, min(20, most), key=GLOVE_SHOW_WORDS)
     show_chart(st, cooccurrence_heatmap(X, vocab.words[:show],
                                          f"X: how often each word appears near each other word "
                                          f"(window {window}{', 1/distance' if weighted else ''})"),
@@ -212,10 +204,8 @@ def from_scratch() -> None:
                 show_chart(chart, loss_curve(history, total), width="stretch",
                                    key=f"glove_live_loss_{epoch}")
 
-        try:
-            result = glove_training.train_glove(X, vocab.words, config, progress)
-        except LMLabError as error:
-            show_error(error)
+        result = shown_result(lambda: glove_training.train_glove(X, vocab.words, config, progress))
+        if result is None:
             return
         chart.empty()
         bar.empty()
@@ -260,15 +250,11 @@ calc_tab, eval_tab, scratch_tab = st.tabs([t("Calculator on real GloVe"),
 with calc_tab:
     loaded = load_model("glove-6B-50d")
     if loaded is not None:
-        try:
+        with shown_errors():
             calculator(loaded.model)
-        except Exception as error:  # never a traceback in the UI
-            show_error(error)
 with eval_tab:
     if loaded is not None:
         analogy_benchmark(loaded.model)
 with scratch_tab:
-    try:
+    with shown_errors():
         from_scratch()
-    except Exception as error:  # never a traceback in the UI
-        show_error(error)

@@ -7,12 +7,14 @@ import streamlit as st
 from components.navigation import use_router
 from components import url_state, working_text
 from components.controls import busy_notice
-from components.errors import show_error
-from components.i18n import t
+from components.memo import session_memo
+from components.errors import shown_errors
+from components.i18n import t, labels
 from components.lessons import show_lesson
+from components.quiz import offer
+from lmlab.quiz_answers import greedy_next_token
 from components.presenter import show_chart
 from components.sidebar import model_picker
-from lmlab.errors import LMLabError
 from lmlab.probability import prompt_next_logits, top_next_tokens
 from lmlab.viz.tokens import next_token_bar, visible_token
 
@@ -67,36 +69,38 @@ prompt = st.text_area(url.label("text", t("Prompt")), height=90, **url.kw("text"
 col1, col2 = st.columns(2)
 temperature = col1.slider(url.label("temperature", t("Temperature")), 0.0, 3.0, 1.0, 0.05,
                           key=NEXT_TEMPERATURE, disabled=url.locked("temperature"),
-                          help="softmax(logits / T): below 1 sharpens, above 1 flattens; 0 = greedy.")
-top_k = col2.slider(url.label("top_k", "Top-k shown"), 3, 30, 10, key=NEXT_TOP_K,
+                          help=t("softmax(logits / T): below 1 sharpens, above 1 flattens; 0 = greedy."))
+top_k = col2.slider(url.label("top_k", t("Top-k shown")), 3, 30, 10, key=NEXT_TOP_K,
                     disabled=url.locked("top_k"))
 
+def next_logits():
+    on_wait = busy_notice()  # "another user is using the model" while it waits
+    logits = prompt_next_logits(loaded, prompt, on_wait)
+    on_wait.clear()
+    return logits
+
+
 if loaded is not None:
-    try:
+    with shown_errors():
         # One forward pass per prompt; moving the temperature slider only reshapes the softmax.
-        cache = st.session_state.get(NEXT_LOGITS)
-        cache_key = (loaded.spec.id, prompt)
-        if not cache or cache["key"] != cache_key:
-            on_wait = busy_notice()
-            cache = {"key": cache_key, "logits": prompt_next_logits(loaded, prompt, on_wait)}
-            on_wait.clear()
-            st.session_state[NEXT_LOGITS] = cache
-        view = top_next_tokens(loaded, cache["logits"], temperature, top_k)
+        logits = session_memo(NEXT_LOGITS, (loaded.spec.id, prompt), next_logits)
+        view = top_next_tokens(loaded, logits, temperature, top_k)
+        offer(greedy_next_token(view, logits, visible_token))  # the end-of-page quiz
         if temperature == 0:
-            st.info("Temperature 0 puts all probability on the most likely token: this is greedy "
-                    "decoding, and the entropy is 0 bits.")
+            st.info(t("Temperature 0 puts all probability on the most likely token: this is greedy "
+                    "decoding, and the entropy is 0 bits."))
         m1, m2, m3 = st.columns(3)
-        m1.metric(t("Entropy"), f"{view.entropy_bits:.2f} bits",
-                  help="How uncertain the whole distribution is: 0 bits = certain.")
-        m2.metric("Most likely", visible_token(view.texts[0]), f"{view.probs[0]:.1%}",
+        m1.metric(t("Entropy"), t("{value} bits", value=f"{view.entropy_bits:.2f}"),
+                  help=t("How uncertain the whole distribution is: 0 bits = certain."))
+        m2.metric(t("Most likely"), visible_token(view.texts[0]), f"{view.probs[0]:.1%}",
                   delta_color="off")
-        m3.metric(f"Outside the top {top_k}", f"{view.rest:.1%}")
+        m3.metric(t("Outside the top {top_k}", top_k=top_k), f"{view.rest:.1%}")
         texts_by_id = dict(zip(view.token_ids, view.texts))
         chart_key = f"{NEXT_CHART}_{len(steps)}"  # a fresh selection after every step
-        show_chart(st, next_token_bar(view), key=chart_key, selection_mode="points",
+        show_chart(st, next_token_bar(view, labels=labels()), key=chart_key, selection_mode="points",
                         on_select=partial(on_chart_select, chart_key, texts_by_id))
-        st.caption("Click a bar, or a button below, to append that token to the prompt and "
-                   "step forward.")
+        st.caption(t("Click a bar, or a button below, to append that token to the prompt and "
+                   "step forward."))
         buttons = st.columns(5)
         for i, (token_id, text) in enumerate(list(texts_by_id.items())[:5]):
             buttons[i].button(f"➕ {visible_token(text)}", key=f"next_add_{i}",
@@ -113,7 +117,3 @@ if loaded is not None:
                              working_text.open_in_label("Token probabilities"),
                              text=prompt, key="next_open_lens", where=to_lens,
                              model=loaded.spec.id)
-    except LMLabError as error:
-        show_error(error)
-    except Exception as error:  # never a traceback in the UI
-        show_error(error)

@@ -4,14 +4,13 @@ import streamlit as st
 
 from components.navigation import use_router
 from components.controls import stream_into_page
-from components.errors import show_error
-from components.i18n import t
+from components.errors import shown_errors
+from components.i18n import t, tm
 from components import url_state
 from components.lessons import show_lesson
 from components.seq2seq_view import (answered_by, cross_attention_section, engine_picker,
                                      result_record, score_table)
 from lmlab import seq2seq
-from lmlab.errors import LMLabError
 from lmlab.scoring import rouge
 
 # This page's widget and session keys (keys shared between pages live in components.state).
@@ -52,50 +51,44 @@ url.bind(url_state.text("text", SUM_TEXT, SAMPLE, max_chars=seq2seq.MAX_SUMMARY_
          url_state.number("beams", SUM_BEAMS, 1, low=1, high=8, what="beam width"))
 loaded, choice = engine_picker("summarize")
 
-text = st.text_area(f"{t('Text to summarize')} (up to {seq2seq.MAX_SUMMARY_CHARS:,} characters, "
-                    f"about {seq2seq.MAX_SUMMARY_CHARS // seq2seq.CHARS_PER_PAGE} pages)",
+text = st.text_area(t("Text to summarize (up to {max_summary_chars} characters, about {number} "
+                      "pages)",
+                      max_summary_chars=f"{seq2seq.MAX_SUMMARY_CHARS:,}", number=seq2seq.MAX_SUMMARY_CHARS // seq2seq.CHARS_PER_PAGE),
                     value=SAMPLE, height=240, key=SUM_TEXT, disabled=url.locked("text"))
 c1, c2, c3 = st.columns(3)
 words = c1.slider(t("Summary length (words)"), 10, 150, 40, 5, key=SUM_WORDS, disabled=url.locked("words"))
 chunk_tokens = c2.slider(t("Chunk size (tokens)"), 64, 1024, 512, 32, key=SUM_CHUNK_TOKENS,
                          disabled=url.locked("chunk"),
-                         help="The most tokens the model reads in one call. A longer text is cut "
+                         help=t("The most tokens the model reads in one call. A longer text is cut "
                               "at sentence boundaries into parts of this size; each part is "
-                              "summarized, then the partial summaries are summarized.")
+                              "summarized, then the partial summaries are summarized."))
 beams = c3.slider(t("Beam width"), 1, 8, 1, key=SUM_BEAMS, disabled=url.locked("beams"),
-                  help="1 = greedy and streamed; more beams are shown when done.")
+                  help=t("1 = greedy and streamed; more beams are shown when done."))
 
 go, stop = st.columns([1, 1])
 run = go.button(t("Summarize"), type="primary", disabled=loaded is None, key=SUM_RUN)
-stop.button(t("Stop"), help="Stops the summary; what was written so far is kept.")
+stop.button(t("Stop"), help=t("Stops the summary; what was written so far is kept."))
 
 if run and loaded is not None:
     st.session_state[SUM_OUTPUT] = {"text": "", "source": text}
     record = seq2seq.Seq2SeqRecord()
     options = seq2seq.SummaryOptions(words=int(words), chunk_tokens=int(chunk_tokens),
                                      num_beams=int(beams))
-    bar = st.progress(0.0, text="Reading the text…")
+    bar = st.progress(0.0, text=t("Reading the text…"))
 
     def progress(done: int, total: int, label: str) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{label} ({done}/{total} model calls)")
+        bar.progress(min(1.0, done / max(total, 1)), text=t("{label} ({done}/{total} model calls)",
+                                                            label=tm(label), done=done, total=total))
 
-    try:
+    with shown_errors(on_error=lambda: st.session_state.pop(SUM_OUTPUT, None)):
         with st.container(border=True, key="sum_output_box"):
             st.markdown(f"**{t('Summary')}**")
             stream_into_page(seq2seq.summarize_stream(loaded, text, options, progress,
                                                       record=record),
                              st.session_state[SUM_OUTPUT])
-        bar.progress(1.0, text=f"Done: {record.n_chunks} part(s), "
-                               f"{len(record.rounds) + 1} step(s) of summarizing.")
+        bar.progress(1.0, text=t("Done: {n_chunks} part(s), {number} step(s) of summarizing.",
+                                 n_chunks=record.n_chunks, number=len(record.rounds) + 1))
         st.session_state[SUM_OUTPUT].update(result_record(loaded, record, "summarize", choice))
-    except LMLabError as error:
-        bar.empty()
-        st.session_state.pop(SUM_OUTPUT, None)
-        show_error(error)
-    except Exception as error:  # never a traceback in the UI
-        bar.empty()
-        st.session_state.pop(SUM_OUTPUT, None)
-        show_error(error)
 elif st.session_state.get(SUM_OUTPUT):
     with st.container(border=True, key="sum_output_box"):
         st.markdown(f"**{t('Summary')}**")
@@ -107,22 +100,22 @@ if output and "model" in output:
     ratio = seq2seq.compression_ratio(output["source"], output["text"])
     m1, m2, m3 = st.columns(3)
     m1.metric(t("Compression"), f"{ratio:.1f}×" if ratio else "–",
-              help="Words in the text divided by words in the summary.")
-    m2.metric("Parts read", output["n_chunks"], help="Chunks of whole sentences (map step).")
-    m3.metric("Summarizing steps", len(output["rounds"]) + 1,
-              help="Map rounds over the parts, plus the final summary.")
+              help=t("Words in the text divided by words in the summary."))
+    m2.metric(t("Parts read"), output["n_chunks"], help=t("Chunks of whole sentences (map step)."))
+    m3.metric(t("Summarizing steps"), len(output["rounds"]) + 1,
+              help=t("Map rounds over the parts, plus the final summary."))
     if output["rounds"]:
-        with st.expander("Partial summaries (the map step), in the order of the text"):
+        with st.expander(t("Partial summaries (the map step), in the order of the text")):
             for r, partials in enumerate(output["rounds"]):
-                st.markdown(f"**Round {r + 1}**")
+                st.markdown(t("**Round {number}**", number=r + 1))
                 for i, partial in enumerate(partials):
                     st.text(f"{i + 1}. {partial}")
-    with st.expander("Score against a reference summary (ROUGE)"):
+    # Open while a reference is there: the rerun after a paste must not fold it shut.
+    with st.expander(t("Score against a reference summary (ROUGE)"),
+                     expanded=bool(st.session_state.get(SUM_REFERENCE, "").strip())):
         reference = st.text_area(t("Reference"), key=SUM_REFERENCE, height=100,
-                                 placeholder="Paste a summary written by a person…")
+                                 placeholder=t("Paste a summary written by a person…"))
         if reference.strip():
-            try:
+            with shown_errors():
                 score_table(rouge(output["text"], reference))
-            except LMLabError as error:
-                show_error(error)
     cross_attention_section(output, SUM_XATTN_LAYER, SUM_XATTN_HEAD)

@@ -5,13 +5,14 @@ import streamlit as st
 from components.navigation import use_router
 from components import url_state, working_text
 from components.controls import busy_notice
-from components.errors import show_error
-from components.i18n import t
+from components.errors import shown_errors
+from components.i18n import t, labels
 from components.lessons import show_lesson
+from components.quiz import offer
+from lmlab.quiz_answers import most_surprising_token
 from components.presenter import show_chart
 from components.sidebar import model_picker
 from components.token_view import show_token_chips
-from lmlab.errors import LMLabError
 from lmlab.probability import MAX_LENS_TOKENS, score_text
 from lmlab.viz.tokens import surprisal_figure, visible_token
 
@@ -32,43 +33,40 @@ arrived = LENS_TEXT not in st.session_state  # a first visit, a link, or another
 url = url_state.PageURL("token_lens")  # ?model=…&text=…
 url.bind(working_text.model_setting("generate"), working_text.text_setting(LENS_TEXT, SAMPLE))
 loaded = model_picker("generate", purpose="inspect")
-text = st.text_area(url.label("text", f"{t('Text')} (up to {MAX_LENS_TOKENS:,} tokens)"),
-                    height=120, **url.kw("text"))
+text = st.text_area(url.label("text", t("Text (up to {max_lens_tokens} tokens)",
+                      max_lens_tokens=f"{MAX_LENS_TOKENS:,}")), height=120, **url.kw("text"))
 run = st.button(t("Score"), type="primary", disabled=loaded is None, key=LENS_RUN)
 
 saved = st.session_state.get(LENS_OUTPUT)
 # A text that arrived (first visit, a shared link, another page) is scored at once.
 first_visit = saved is None or (arrived and saved["text"] != text)
 if loaded is not None and (run or first_visit):
-    try:
+    with shown_errors():
         on_wait = busy_notice()
         score = score_text(loaded, text, top_k=5, on_wait=on_wait)
         on_wait.clear()
         saved = {"text": text, "score": score, "model": loaded.spec.name}
         st.session_state[LENS_OUTPUT] = saved
-    except LMLabError as error:
-        show_error(error)  # the last good result stays below
-    except Exception as error:  # never a traceback in the UI
-        show_error(error)
-
 if saved:
     score = saved["score"]
+    if len(score.tokens) >= 2:
+        offer(most_surprising_token(score.tokens, visible_token))  # the end-of-page quiz
     if saved["text"] != text:
-        st.caption("Showing the last scored text; press Score for the new one.")
+        st.caption(t("Showing the last scored text; press Score for the new one."))
     m1, m2, m3 = st.columns(3)
     m1.metric(t("Perplexity"), f"{score.perplexity:,.2f}",
-              help="exp(mean negative log-likelihood per token): the number of equally likely "
-                   "choices the model was, on average, torn between.")
-    m2.metric("Mean surprisal", f"{score.mean_nll / 0.6931471805599453:.2f} bits/token")
-    m3.metric("Tokens scored", f"{len(score.tokens):,}",
-              help="The first token has no context, so it gets no probability.")
-    st.caption("Each token is coloured by the probability the model gave it after the tokens "
-               "before it; hover a token for the model's top-5 guesses at that position.")
+              help=t("exp(mean negative log-likelihood per token): the number of equally likely "
+                   "choices the model was, on average, torn between."))
+    m2.metric(t("Mean surprisal"), t("{value} bits/token", value=f"{score.mean_nll / 0.6931471805599453:.2f}"))
+    m3.metric(t("Tokens scored"), f"{len(score.tokens):,}",
+              help=t("The first token has no context, so it gets no probability."))
+    st.caption(t("Each token is coloured by the probability the model gave it after the tokens "
+               "before it; hover a token for the model's top-5 guesses at that position."))
     show_token_chips(score.tokens, prefix=score.first_token)
-    show_chart(st, surprisal_figure(score.tokens), key="lens_surprisal")
+    show_chart(st, surprisal_figure(score.tokens, labels=labels()), key="lens_surprisal")
     rows = [{"position": tok.index, "token": visible_token(tok.text), "probability": tok.prob,
              "surprisal (bits)": tok.surprisal_bits,
              "top-5": ", ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}
             for tok in score.tokens]
     st.dataframe(rows, hide_index=True, key="lens_table")
-    st.caption(f"Scored by {saved['model']} (float32).")
+    st.caption(t("Scored by {model} (float32).", model=saved['model']))

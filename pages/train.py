@@ -7,11 +7,10 @@ import streamlit as st
 from components.navigation import use_router
 from components.training_view import TRAIN_METRIC
 from components.training_view import TRAIN_JOB
-from components.errors import show_error
-from components.i18n import t
+from components.errors import shown_errors, shown_result
+from components.i18n import t, labels
 from components import url_state
 from components.lessons import show_lesson
-from components.presenter import show_chart
 from components.presenter import show_chart
 from components.model_cache import load_model
 from components.training_view import (JobRecord, corpus_picker, current_job, drive,
@@ -54,8 +53,14 @@ SECTIONS = {"train": "Train a model", "compare": "LSTM vs Transformer",
             "finetune": "Pretrain, then fine-tune", "masked": "Masked LM"}
 ARCH_NAMES = {"transformer": "Transformer", "lstm": "LSTM"}
 LEVEL_NAMES = {"char": "Characters", "word": "Words"}
-SIZE_NAMES = {name: f"{name} · {w['n_embd']}-wide, {w['n_layer']} layer(s), context {w['block_size']}"
-              for name, w in SIZES.items()}
+
+
+def size_name(name: str) -> str:
+    w = SIZES[name]
+    return t("{name} · {width}-wide, {layers} layer(s), context {context}", name=t(name),
+             width=w["n_embd"], layers=w["n_layer"], context=w["block_size"])
+
+
 
 st.title(f"🏋️ {t('Training lab')}")
 show_lesson("train")
@@ -70,7 +75,7 @@ record = current_job()
 
 def size_level_controls(level: bool = True) -> tuple[str, str]:
     size = st.selectbox(t("Model size"), list(SIZES), index=list(SIZES).index(DEFAULT_SIZE),
-                        format_func=SIZE_NAMES.get, key=TRAIN_SIZE)
+                        format_func=size_name, key=TRAIN_SIZE)
     lvl = (st.radio(t("Tokens"), list(LEVEL_NAMES), format_func=lambda v: t(LEVEL_NAMES[v]),
                     horizontal=True, key=TRAIN_LEVEL) if level else "word")
     return size, lvl
@@ -80,11 +85,12 @@ def lr_steps_controls(default_steps: int = 300, default_lr: float = 3e-3) -> Tra
     left, right = st.columns(2)
     lr = left.number_input(t("Learning rate"), min_value=1e-5, max_value=MAX_LR, value=default_lr,
                            step=1e-3, format="%g", key=TRAIN_LR,
-                           help="Adam's step size. 0.001 to 0.01 works; try 10 to see training "
-                                "blow up.")
+                           help=t("Adam's step size. 0.001 to 0.01 works; try 10 to see training "
+                                "blow up."))
     steps = right.number_input(t("Steps"), min_value=10, max_value=MAX_STEPS,
                                value=default_steps, step=50, key=TRAIN_STEPS,
-                               help=f"At most {MAX_STEPS:,}, so a whole class can share one server.")
+                               help=t("At most {max_steps}, so a whole class can share one server.",
+                                      max_steps=f"{MAX_STEPS:,}"))
     return TrainConfig(lr=float(lr), steps=int(steps))
 
 
@@ -93,20 +99,15 @@ def buttons(label: str) -> bool:
     run = go.button(t(label), type="primary", key=TRAIN_RUN)
     # Always enabled: the job may have started in this very run, after the button was drawn.
     if stop.button(t("Stop"), key=TRAIN_STOP,
-                   help="Stops training; the model keeps what it has learnt so far.") and record:
+                   help=t("Stops training; the model keeps what it has learnt so far.")) and record:
         record.job.stop()
     return run
 
 
 def start(new_record) -> JobRecord | None:
     """Replace the session's job (one per session) with a new one, or show why not."""
-    try:
-        made = new_record()
-    except LMLabError as error:
-        show_error(error)
-        return record
-    except Exception as error:  # never a traceback in the UI
-        show_error(error)
+    made = shown_result(new_record)
+    if made is None:
         return record
     st.session_state[TRAIN_JOB] = made
     st.session_state.pop(TRAIN_SAMPLE_OUTPUT, None)
@@ -116,8 +117,9 @@ def start(new_record) -> JobRecord | None:
 
 def other_job_note() -> None:
     if record is not None and record.section != section and not record.job.finished:
-        st.info(f"Your “{t(SECTIONS[record.section])}” job is paused while you are here; go back "
-                "to continue it. Starting a job here replaces it (one job per person).")
+        st.info(t("Your “{section}” job is paused while you are here; go back to continue it. "
+                  "Starting a job here replaces it (one job per person).",
+                  section=t(SECTIONS[record.section])))
 
 
 def watch(rec: JobRecord, draw) -> None:
@@ -139,7 +141,7 @@ def train_section():
     with left:
         name, text = corpus_picker(TRAIN_CORPUS)
     with right:
-        arch = st.radio(t("Model"), list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True,
+        arch = st.radio(t("Model"), list(ARCH_NAMES), format_func=lambda k: t(ARCH_NAMES[k]), horizontal=True,
                         key=TRAIN_ARCH)
         size, level = size_level_controls()
     config = lr_steps_controls()
@@ -163,9 +165,9 @@ def draw_single(rec: JobRecord) -> None:
     cols[0].metric(t("Parameters"), f"{trainer.n_params:,}")
     cols[1].metric(t("Validation loss"), f"{last.val_loss:.3f}" if last else "…")
     cols[2].metric(t("Perplexity"), f"{last.val_perplexity:.2f}" if last else "…",
-                   help="exp(validation loss): about how many tokens the model is choosing among.")
+                   help=t("exp(validation loss): about how many tokens the model is choosing among."))
     cols[3].metric(t("Unigram baseline"), f"{rec.baseline:.2f}",
-                   help="Perplexity of a model that only knows how often each token occurs.")
+                   help=t("Perplexity of a model that only knows how often each token occurs."))
     show_curves([(trainer.name, trainer.history)], rec.baseline, total)
     show_sample(trainer)
 
@@ -176,12 +178,10 @@ def try_model(rec: JobRecord) -> None:
         return
     st.subheader(t("Try the model"))
     prompt = st.text_input(t("Start of the text"), value="", key=TRAIN_PROMPT,
-                           max_chars=200, placeholder="Leave empty to start from the first token")
+                           max_chars=200, placeholder=t("Leave empty to start from the first token"))
     if st.button(t("Generate"), key=TRAIN_SAMPLE):
-        try:
+        with shown_errors():
             st.session_state[TRAIN_SAMPLE_OUTPUT] = trainer.sample(prompt, length=300)
-        except LMLabError as error:
-            show_error(error)
     if st.session_state.get(TRAIN_SAMPLE_OUTPUT):
         st.code(st.session_state[TRAIN_SAMPLE_OUTPUT], language=None, wrap_lines=True)
 
@@ -218,7 +218,7 @@ def draw_compare(rec: JobRecord) -> None:
              t("Perplexity"): round(tr.last.val_perplexity, 2) if tr.last else None}
             for tr in trainers]
     st.dataframe(rows, hide_index=True)
-    st.caption(f"{t('Unigram baseline')}: perplexity {rec.baseline:.2f}")
+    st.caption(t("Unigram baseline: perplexity {baseline}", baseline=f"{rec.baseline:.2f}"))
     cols = st.columns(len(trainers))
     for col, tr in zip(cols, trainers):
         show_sample(tr, col)
@@ -233,7 +233,7 @@ def finetune_section():
         name_b, text_b = corpus_picker(TRAIN_CORPUS_B, "Corpus B (fine-tuning)",
                                        default="shakespeare_sonnets")
     with right:
-        arch = st.radio(t("Model"), list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True,
+        arch = st.radio(t("Model"), list(ARCH_NAMES), format_func=lambda k: t(ARCH_NAMES[k]), horizontal=True,
                         key=TRAIN_ARCH)
         size, level = size_level_controls()
     config = lr_steps_controls()
@@ -264,7 +264,7 @@ def draw_finetune(rec: JobRecord) -> None:
         runs.append((f"fine-tune · val on {job.corpus_b.name}",
                      [replace(p, step=p.step + pre.step) for p in ft.history]))
     show_curves(runs, None, total)
-    show_chart(st, finetune_figure(job.table), key=f"ft_table_{done}_{len(job.table)}")
+    show_chart(st, finetune_figure(job.table, labels=labels()), key=f"ft_table_{done}_{len(job.table)}")
     rows = [{"stage": stage, **{f"perplexity on {k}": round(v, 2) for k, v in values.items()}}
             for stage, values in job.table.items()]
     st.dataframe(rows, hide_index=True)
@@ -281,8 +281,8 @@ def masked_section():
         name, text = corpus_picker(TRAIN_CORPUS)
     with right:
         size, _ = size_level_controls(level=False)
-        st.caption("The masked model reads whole words, lower-cased, and sees the words on "
-                   "both sides of each hidden one.")
+        st.caption(t("The masked model reads whole words, lower-cased, and sees the words on "
+                   "both sides of each hidden one."))
     config = lr_steps_controls(default_steps=400, default_lr=3e-3)
     if buttons("Train the masked model"):
         def make():
@@ -298,7 +298,7 @@ def draw_masked(rec: JobRecord) -> None:
     total = trainer.config.steps
     st.progress(min(1.0, trainer.step / total),
                 text=progress_text(trainer.step, total, trainer.seconds, trainer.waiting))
-    st.caption("Loss on the hidden (masked) words only; perplexity = exp(loss).")
+    st.caption(t("Loss on the hidden (masked) words only; perplexity = exp(loss)."))
     show_curves([(trainer.name, trainer.history)], None, total)
 
 
@@ -316,7 +316,7 @@ def fill_mask_view(rec: JobRecord | None) -> None:
     if st.button(t("Fill in"), key=TRAIN_MASK_FILL):
         output = {}
         small = rec.job if rec is not None and rec.section == "masked" else None
-        try:
+        with shown_errors():
             if small is not None and small.history:
                 output["Your small masked LM"] = fill_mask_small(small.model, small.dataset,
                                                                  sentence, top_k=5)
@@ -329,18 +329,16 @@ def fill_mask_view(rec: JobRecord | None) -> None:
                 output["_note"] = (f"{specs[hub_id].name} needs the Hugging Face Hub, which is not "
                                    "reachable from here, so only your small model answers.")
             st.session_state[TRAIN_MASK_OUTPUT] = output
-        except LMLabError as error:
-            show_error(error)
     output = st.session_state.get(TRAIN_MASK_OUTPUT)
     if output:
         if output.get("_note"):
             st.info(output["_note"])
         answers = {k: v for k, v in output.items() if k != "_note"}
         if not answers:
-            st.info("Train the small masked model above first; its guesses appear here.")
+            st.info(t("Train the small masked model above first; its guesses appear here."))
         cols = st.columns(max(1, len(answers)))
         for col, (who, predictions) in zip(cols, answers.items()):
-            show_chart(col, predictions_figure(predictions, who),
+            show_chart(col, predictions_figure(predictions, who, labels=labels()),
                              key=f"mask_{who}_{sentence}")
 
 
@@ -369,5 +367,6 @@ if record is not None and record.section == section and hasattr(record.job, "tab
         record.job.finished and len(record.job.table) == 3:
     a, b = record.job.corpus_a.name, record.job.corpus_b.name
     before, after = (record.job.table[s] for s in list(record.job.table)[1:])
-    st.markdown(f"Fine-tuning changed perplexity on **{b}** from {before[b]:.2f} to "
-                f"{after[b]:.2f}, and on **{a}** from {before[a]:.2f} to {after[a]:.2f}.")
+    st.markdown(t("Fine-tuning changed perplexity on **{b}** from {value} to {value2}, and "
+                  "on **{a}** from {value3} to {value4}.",
+                  b=b, value=f"{before[b]:.2f}", value2=f"{after[b]:.2f}", a=a, value3=f"{before[a]:.2f}", value4=f"{after[a]:.2f}"))

@@ -4,14 +4,13 @@ import streamlit as st
 
 from components.navigation import use_router
 from components.controls import stream_into_page
-from components.errors import show_error
+from components.errors import shown_errors
 from components.i18n import t
 from components import url_state
 from components.lessons import show_lesson
 from components.seq2seq_view import (answered_by, cross_attention_section, engine_picker,
                                      result_record, score_table)
 from lmlab import languages, seq2seq, seq2seq_engines
-from lmlab.errors import LMLabError
 from lmlab.scoring import translation_scores
 
 # This page's widget and session keys (keys shared between pages live in components.state).
@@ -40,11 +39,9 @@ sources = seq2seq_engines.source_languages()
 # A shared link may ask for a pair (?src=en&tgt=de); an unknown one gets one sentence.
 asked = (st.query_params.get("src"), st.query_params.get("tgt"))
 if all(asked) and TR_SOURCE_LANG not in st.session_state:
-    try:
+    with shown_errors():
         seq2seq_engines.check_pair(*asked)
         st.session_state[TR_SOURCE_LANG], st.session_state[TR_TARGET_LANG] = asked
-    except LMLabError as error:
-        show_error(error)
 
 
 def swap() -> None:
@@ -60,12 +57,12 @@ def swap() -> None:
 if st.session_state.get(TR_SOURCE_LANG) not in sources:
     st.session_state[TR_SOURCE_LANG] = "en" if "en" in sources else sources[0]
 col_src, col_swap, col_tgt = st.columns([5, 2, 5], vertical_alignment="bottom")
-src = col_src.selectbox(t("Source language"), sources, format_func=languages.name,
+src = col_src.selectbox(t("Source language"), sources, format_func=lambda code: t(languages.name(code)),
                         key=TR_SOURCE_LANG)
 targets = seq2seq_engines.target_languages(src)
 if st.session_state.get(TR_TARGET_LANG) not in targets:
     st.session_state[TR_TARGET_LANG] = targets[0]
-tgt = col_tgt.selectbox(t("Target language"), targets, format_func=languages.name,
+tgt = col_tgt.selectbox(t("Target language"), targets, format_func=lambda code: t(languages.name(code)),
                         key=TR_TARGET_LANG)
 col_swap.button(f"⇄ {t('Swap')}", on_click=swap, key=TR_SWAP, width="stretch",
                 disabled=(tgt, src) not in pairs,
@@ -81,7 +78,7 @@ loaded, choice = engine_picker("translate", (src, tgt))
 
 left, right = st.columns(2)
 text = left.text_area(t("Text to translate ({name}, up to {max_translate_chars} characters)",
-                        name=languages.name(src), max_translate_chars=f"{seq2seq.MAX_TRANSLATE_CHARS:,}"),
+                        name=t(languages.name(src)), max_translate_chars=f"{seq2seq.MAX_TRANSLATE_CHARS:,}"),
                       value="The cat sat on the mat. It is raining today, so we stay at home.",
                       height=220, key=TR_TEXT, disabled=url.locked("text"))
 with st.expander(t("Decoding settings")):
@@ -97,7 +94,7 @@ run = go.button(t("Translate"), type="primary", disabled=loaded is None, key=TR_
 stop.button(t("Stop"), help=t("Stops the stream; the text so far is kept."))
 
 with right:
-    st.markdown(t("**Translation** ({name})", name=languages.name(tgt)))
+    st.markdown(t("**Translation** ({name})", name=t(languages.name(tgt))))
     box = st.container(border=True, key="tr_output_box", height=220)
 
 if run and loaded is not None:
@@ -105,7 +102,7 @@ if run and loaded is not None:
     record = seq2seq.Seq2SeqRecord()
     params = seq2seq.Seq2SeqParams(max_new_tokens=int(max_new), num_beams=int(beams))
 
-    try:
+    with shown_errors(on_error=lambda: st.session_state.pop(TR_OUTPUT, None)):
         with box:
             with st.spinner(t("Translating…")):
                 # Stop (a rerun) keeps what has streamed so far.
@@ -113,12 +110,6 @@ if run and loaded is not None:
                                                           record=record),
                                  st.session_state[TR_OUTPUT])
         st.session_state[TR_OUTPUT].update(result_record(loaded, record, "translate", choice))
-    except LMLabError as error:
-        st.session_state.pop(TR_OUTPUT, None)
-        show_error(error)
-    except Exception as error:  # never a traceback in the UI
-        st.session_state.pop(TR_OUTPUT, None)
-        show_error(error)
 elif st.session_state.get(TR_OUTPUT):
     with box:
         st.text(st.session_state[TR_OUTPUT]["text"])
@@ -130,13 +121,11 @@ if output and "model" in output:
         st.caption(t("The text was translated in {n_chunks} parts of whole sentences.",
                      n_chunks=output['n_chunks']))
     with st.expander(t("Score against a reference translation (BLEU, chrF)")):
-        reference = st.text_area(t("Reference ({name})", name=languages.name(output['tgt'])),
+        reference = st.text_area(t("Reference ({name})", name=t(languages.name(output["tgt"]))),
                                  key=TR_REFERENCE, height=100,
                                  placeholder=t("Paste a translation written by a person…"))
         if reference.strip():
-            try:
+            with shown_errors():
                 score_table(translation_scores(output["text"], reference, output["tgt"]))
-            except LMLabError as error:
-                show_error(error)
     cross_attention_section(output, TR_XATTN_LAYER, TR_XATTN_HEAD,
                             TR_XATTN_CHUNK)

@@ -24,3 +24,13 @@ def all_text(at: AppTest) -> str:
     for kind in ("markdown", "text", "caption", "title", "error", "warning", "info", "success"):
         parts.extend(str(e.value) for e in getattr(at, kind))
     return "\n".join(parts)
+
+
+def memo(at: AppTest, name: str) -> dict:
+    """What components.memo.session_memo keeps under `name` in this session: {key: value}."""
+    return at.session_state["memo:" + name]
+
+
+def last_memo(at: AppTest, name: str) -> tuple:
+    """(key, value) of the most recent entry of a session memo."""
+    return list(memo(at, name).items())[-1]

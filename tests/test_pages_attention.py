@@ -1,6 +1,6 @@
 """AppTest runs of the attention page on tiny models (no browser: iframes are not run here)."""
 
-from apptest_helpers import all_text, open_page
+from apptest_helpers import memo, all_text, open_page
 
 from components import state
 
@@ -9,11 +9,11 @@ PAGE = "pages/attention.py"
 
 
 def _captures(at):
-    return at.session_state["att_cache"]["captures"]
+    return memo(at, "att_cache_captures")
 
 
 def _pages(at):
-    return at.session_state["att_cache"]["pages"]
+    return memo(at, "att_cache_pages")
 
 
 def test_decoder_page_shows_views_and_heatmaps(tiny_catalog):

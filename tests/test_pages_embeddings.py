@@ -1,7 +1,7 @@
 """AppTest runs of the Embedding projector and GloVe pages."""
 
 import pytest
-from apptest_helpers import all_text, open_page
+from apptest_helpers import last_memo, all_text, open_page
 
 from components import state
 from lmlab.registry import get_spec
@@ -19,9 +19,9 @@ def test_projector_draws_the_default_preset_from_glove(tiny_catalog):
     assert not at.error
     assert at.radio(key="emb_source").value == "glove"
     assert "king" in at.text_area(key="emb_items").value
-    key, result = at.session_state["emb_cache"]["embed"]
+    key, result = last_memo(at, "emb_cache_embed")
     assert len(result.labels) == 16 and result.vectors.shape == (16, 50)
-    _, coords = at.session_state["emb_cache"]["project"]
+    _, coords = last_memo(at, "emb_cache_project")
     assert coords.shape == (16, 2)
     focus = at.selectbox(key="emb_focus")
     focus.set_value("king").run()
@@ -39,9 +39,9 @@ def test_projector_on_a_language_models_hidden_states(tiny_catalog):
     at.slider(key="emb_layer").set_value(1)
     at.radio(key="emb_dims").set_value(3).run()
     assert not at.exception and not at.error
-    key, result = at.session_state["emb_cache"]["embed"]
+    key, result = last_memo(at, "emb_cache_embed")
     assert key[3] == 1 and result.vectors.shape[1] == 32
-    assert at.session_state["emb_cache"]["project"][1].shape == (16, 3)
+    assert last_memo(at, "emb_cache_project")[1].shape == (16, 3)
 
 
 def test_projector_sentence_source_and_presets(tiny_catalog):
@@ -50,7 +50,7 @@ def test_projector_sentence_source_and_presets(tiny_catalog):
     at.selectbox(key="emb_preset").set_value("Verbs and tenses").run()
     assert not at.exception and not at.error
     assert "swimming | -ing form" in at.text_area(key="emb_items").value
-    key, result = at.session_state["emb_cache"]["embed"]
+    key, result = last_memo(at, "emb_cache_embed")
     assert key[2] == "tiny/bert" and len(result.labels) == 24
 
 
