@@ -11,8 +11,10 @@ from components.presenter import (keep_classroom_flags, presenter_css, presenter
                                   read_classroom_flags, share_box)
 from components.sidebar import shared_sidebar
 from components.wire_repair import install_surrogate_repair
+from lmlab.logs import setup_logging
 
 ROOT = Path(__file__).resolve().parent
+setup_logging()  # LMLAB_LOG_LEVEL; idempotent, so every rerun of this script may call it
 install_surrogate_repair()  # a lone surrogate typed in a browser must not freeze its session
 
 # A teacher's link may ask for presenter mode (?present=1): the sidebar starts folded.
