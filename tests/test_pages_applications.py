@@ -7,6 +7,12 @@ from apptest_helpers import all_text, open_page
 from lmlab.registry import get_spec
 from lmlab.sources import offline_available
 
+def memo_value(at, name: str):
+    """The latest value a page stored with components.memo.session_memo under `name`."""
+    slot = at.session_state["memo:" + name]
+    return list(slot.values())[-1] if hasattr(slot, "values") else slot[1]
+
+
 needs_glove = pytest.mark.skipif(not offline_available(get_spec("glove-6B-50d")),
                                  reason="offline GloVe package not installed")
 needs_minilm = pytest.mark.skipif(
@@ -18,10 +24,10 @@ needs_minilm = pytest.mark.skipif(
 def test_sentiment_page_zero_shot_and_minilm(tiny_catalog):
     at = open_page("pages/classify.py", timeout=240)
     assert not at.error, [e.value for e in at.error]
-    result = at.session_state["memo:classify_zero_shot"][1]
+    result = memo_value(at, "classify_zero_shot")
     assert result.labels == ["positive", "negative", "neutral"]
     assert abs(sum(result.probs) - 1) < 1e-6
-    trained = at.session_state["memo:classify_minilm"][1]
+    trained = memo_value(at, "classify_minilm")
     assert trained.confusion.sum() == len(trained.test) == 75
     text = all_text(at)
     assert "Held-out" in text or "held-out" in text.lower()
@@ -43,7 +49,7 @@ def test_sentiment_page_bad_labels_give_one_sentence(tiny_catalog):
 def test_bias_page_draws_all_three_probes(tiny_catalog):
     at = open_page("pages/bias.py", timeout=240)
     assert not at.error, [e.value for e in at.error]
-    rows = at.session_state["memo:bias_pronouns"][1]
+    rows = memo_value(at, "bias_pronouns")
     assert len(rows) == 16 and all(0 < r.first < 1 and 0 < r.second < 1 for r in rows)
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Effect size d"]) > 1.0  # career/family × names on GloVe 6B
@@ -70,7 +76,7 @@ def test_compute_page_counts_and_measures_the_loaded_model(tiny_catalog):
     model = default_store().get("tiny/llama-chat").model
     count = sum(p.numel() for p in model.parameters())
     assert metrics["Parameters"] == f"{count / 1e6:,.1f} M"
-    speed = at.session_state["memo:compute_speed"][1]
+    speed = memo_value(at, "compute_speed")
     assert speed.tokens >= 1 and speed.seconds > 0
     assert "tokens/s" in metrics["Measured on this machine"]
     assert len(at.dataframe[0].value) == 4  # the loaded model and three references
@@ -85,9 +91,24 @@ def test_qa_page_answers_with_saliency_and_refuses_bad_input(tiny_catalog):
     at.text_input(key="qa_question").set_value("who ruled ?")
     at.button(key="qa_generate").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    result = at.session_state["memo:qa_generated"][1]
+    result = memo_value(at, "qa_generated")
     assert "".join(result.tokens) == "the king and a queen ruled the land ."
     at.text_input(key="qa_question").set_value("who ruled the land in the story of the king ?")
     at.button(key="qa_generate").click().run()
     assert any("longer than the context" in e.value for e in at.error)
     assert at.text_area(key="qa_context").value == "the king and a queen ruled the land ."
+
+
+@needs_glove
+def test_glove_page_runs_the_analogy_test_set(tiny_catalog):
+    at = open_page("pages/glove.py", timeout=600)
+    at.button(key="analogy_eval_run").click().run(timeout=900)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    report = memo_value(at, "analogy_eval")
+    assert report.questions == 19_544 and len(report.sections) == 14
+    assert 0.3 < report.total.accuracy < 0.7  # GloVe 6B 50d: about 46%
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["overall accuracy"] == f"{report.total.accuracy:.1%}"
+    at.selectbox(key="analogy_eval_section").set_value("family").run(timeout=600)
+    failures = [d.value for d in at.dataframe if "GloVe's answer" in d.value.columns]
+    assert failures and set(failures[0]["section"]) == {"family"}
