@@ -97,7 +97,8 @@ def use_router() -> None:
     if ROUTER_RUN.active:
         return
     import streamlit as st
-    from streamlit.runtime.pages_manager import PagesManager
 
-    PagesManager.uses_pages_directory = False
+    from components.streamlit_internals import route_through_navigation
+
+    route_through_navigation()
     st.rerun()

@@ -97,7 +97,7 @@ def _register_capture() -> None:
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface, eager_mask
 
-    if CAPTURE_IMPLEMENTATION not in AttentionInterface._global_mapping:
+    if CAPTURE_IMPLEMENTATION not in AttentionInterface().valid_keys():  # the public registry view
         AttentionInterface.register(CAPTURE_IMPLEMENTATION, _capturing_attention)
         AttentionMaskInterface.register(CAPTURE_IMPLEMENTATION, eager_mask)  # the eager mask
 
