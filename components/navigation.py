@@ -39,6 +39,9 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/attention_math.py", "Attention math", "🧮", "Look inside",
              "Open one attention weight all the way down on real q, k, v; position encodings, "
              "head knockouts and a worked toy example.", "attention-math"),
+    PageInfo("pages/interpret.py", "Look deeper", "🔬", "Look inside",
+             "Logit lens, information flow, activation patching and saliency on a real model's "
+             "residual stream, for any text.", "look-deeper"),
     PageInfo("pages/embeddings.py", "Embeddings", "🧭", "Look inside",
              "Map words or sentences from GloVe, MiniLM or a language model's layers in 2D/3D "
              "with PCA, t-SNE or UMAP; nearest neighbours and a similarity heatmap.", "embeddings"),
