@@ -20,7 +20,8 @@ import torch
 from lmlab.errors import InputError, LMLabError
 from lmlab.loading import LoadedModel
 from lmlab.streaming import STREAM_INTERVAL_S, stream_events, stream_ids, stream_text  # noqa: F401
-from lmlab.turns import LOCK_WAIT_S, WAITING_MESSAGE, acquire, model_turn  # noqa: F401
+from lmlab.turns import (GENERATION_WAIT_S, LOCK_WAIT_S, WAITING_MESSAGE,  # noqa: F401
+                         acquire, model_turn)
 
 MAX_PROMPT_CHARS = 20_000
 MAX_NEW_TOKENS_LIMIT = 1024
@@ -203,7 +204,7 @@ def generate_ids(loaded: LoadedModel, input_ids: torch.Tensor, params: Generatio
     kwargs.update(input_ids=input_ids.to(loaded.device),
                   attention_mask=torch.ones_like(input_ids).to(loaded.device),
                   pad_token_id=loaded.tokenizer.pad_token_id)
-    with model_turn(loaded, on_wait):
+    with model_turn(loaded, on_wait, timeout=GENERATION_WAIT_S):  # waiting never fails
         if params.seed is not None:
             torch.manual_seed(int(params.seed))
         try:

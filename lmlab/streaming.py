@@ -22,7 +22,7 @@ import torch
 
 from lmlab.engine import EngineRequest, TokenEvent, engine_for
 from lmlab.errors import InputError, LMLabError
-from lmlab.turns import acquire, notify_wait
+from lmlab.turns import GENERATION_WAIT_S, acquire, notify_wait
 
 STREAM_INTERVAL_S = 0.1  # at most ten screen updates a second: smooth to read, cheap to draw
 
@@ -144,7 +144,8 @@ def _encoder_decoder_events(loaded, input_ids, params, stop, on_wait, skip_speci
         # The worker both takes and releases the model: a consumer generator may be resumed
         # on a different thread each step (Gradio), and a lock is released by its owner.
         try:
-            if not acquire(loaded, on_wait=lambda place: streamer.queue.put(place), stop=stop):
+            if not acquire(loaded, GENERATION_WAIT_S, lambda place: streamer.queue.put(place),
+                           stop=stop):
                 streamer.end()
                 return
         except BaseException as error:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
+import math
 import threading
 import time
 from collections import deque
@@ -21,7 +22,8 @@ from typing import Any, Callable
 
 from lmlab.errors import LMLabError
 
-LOCK_WAIT_S = 120.0
+LOCK_WAIT_S = 120.0  # inspection views give up after this, with BUSY_MESSAGE
+GENERATION_WAIT_S = math.inf  # generation that is only waiting its turn never fails
 WAITING_MESSAGE = "Another user is generating with this model; your turn comes next…"
 BUSY_MESSAGE = ("The model is still busy with other users after {seconds:.0f} seconds; "
                 "please try this view again in a moment.")
