@@ -16,6 +16,7 @@ from lmlab_gradio import (attention_tab, chat_tab, classify_tab, decoding_tab, g
 from lmlab.external_engine import generation_source
 from lmlab.logs import setup_logging
 from lmlab_gradio import startup
+from lmlab_gradio.i18n import I18N, L
 from lmlab_gradio.common import CONCURRENCY_LIMIT, ZERO_GPU
 
 TITLE = "# 🔬 LM Lab\nSee how language models work by using real ones and looking inside them."
@@ -24,7 +25,7 @@ THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                        font_mono=["ui-monospace", "monospace"])
 # No tab takes a file: Gradio's upload route still exists, so it is capped hard.
 MAX_UPLOAD = "1mb"
-LAUNCH_OPTIONS = dict(theme=THEME, max_file_size=MAX_UPLOAD)
+LAUNCH_OPTIONS = dict(theme=THEME, max_file_size=MAX_UPLOAD, i18n=I18N)  # tabs in the reader's language
 
 
 def text_source_line() -> str:
@@ -43,24 +44,24 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="LM Lab", analytics_enabled=False) as demo:
         gr.Markdown(TITLE)
         gr.Markdown(text_source_line, label="Where text comes from")
-        with gr.Tab("Chat"):
+        with gr.Tab(L("Chat")):
             chat_tab.build(demo)
-        with gr.Tab("Text generation"):
+        with gr.Tab(L("Text generation")):
             generate_tab.build()
-        with gr.Tab("Decoding lab"):
+        with gr.Tab(L("Decoding lab")):
             decoding_tab.build()
-        with gr.Tab("Translate"):
+        with gr.Tab(L("Translate")):
             seq2seq_tab.build_translate()
-        with gr.Tab("Summarize"):
+        with gr.Tab(L("Summarize")):
             seq2seq_tab.build_summarize()
         probability_tab.build()
-        with gr.Tab("Attention"):
+        with gr.Tab(L("Attention")):
             attention_tab.build()
-        with gr.Tab("GloVe calculator"):
+        with gr.Tab(L("GloVe calculator")):
             glove_tab.build()
-        with gr.Tab("Sentiment"):
+        with gr.Tab(L("Sentiment")):
             classify_tab.build()
-        with gr.Tab("Question answering"):
+        with gr.Tab(L("Question answering")):
             qa_tab.build()
     # Model events wait in their per-model queues (lmlab_gradio.common); a full queue
     # answers at once rather than leaving a classroom waiting for minutes.

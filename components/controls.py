@@ -36,9 +36,10 @@ def decoding_controls(default_max_new_tokens: int = 64) -> GenerationParams:
     """
     col1, col2, col3 = st.columns(3)
     with col1:
-        strategy = st.radio(t("Decoding"), list(STRATEGIES), format_func=STRATEGIES.get,
+        strategy = st.radio(t("Decoding"), list(STRATEGIES), format_func=lambda k: t(STRATEGIES[k]),
                             key=GEN_STRATEGY, disabled=is_locked("strategy"))
-        max_new = st.number_input(f"{t('Max new tokens')} (1–{MAX_NEW_TOKENS_LIMIT})",
+        max_new = st.number_input(t("Max new tokens (1–{max_new_tokens_limit})",
+                                    max_new_tokens_limit=MAX_NEW_TOKENS_LIMIT),
                                   min_value=1, max_value=MAX_NEW_TOKENS_LIMIT,
                                   value=default_max_new_tokens, step=8, key=GEN_MAX_NEW_TOKENS)
         seed = st.number_input(t("Seed"), 0, 2**31 - 1, 0, key=GEN_SEED,
@@ -46,22 +47,23 @@ def decoding_controls(default_max_new_tokens: int = 64) -> GenerationParams:
     sampling, beam = strategy == "sample", strategy == "beam"
     with col2:
         temperature = st.slider(t("Temperature"), 0.0, 2.0, 0.8, 0.05, disabled=not sampling or is_locked("temperature"),
-                                key=GEN_TEMPERATURE, help="0 means greedy decoding.")
-        top_k = st.slider("Top-k (0 = off)", 0, 200, 50, key=GEN_TOP_K,
+                                key=GEN_TEMPERATURE, help=t("0 means greedy decoding."))
+        top_k = st.slider(t("Top-k (0 = off)"), 0, 200, 50, key=GEN_TOP_K,
                           disabled=not sampling or is_locked("top_k"))
-        top_p = st.slider("Top-p", 0.0, 1.0, 0.95, 0.05, key=GEN_TOP_P,
+        top_p = st.slider(t("Top-p"), 0.0, 1.0, 0.95, 0.05, key=GEN_TOP_P,
                           disabled=not sampling or is_locked("top_p"),
-                          help="1 = off; 0 keeps only the most likely token (greedy).")
+                          help=t("1 = off; 0 keeps only the most likely token (greedy)."))
     with col3:
         beams = st.slider(t("Beams"), 2, 8, 4, key=GEN_BEAMS,
                           disabled=not beam or is_locked("beams"))
         repetition = st.slider(t("Repetition penalty"), 1.0, 2.0, 1.0, 0.05,
-                               key=GEN_REPETITION, help="1 = off; above 1 discourages "
-                               "tokens that are already in the text.")
-        outputs = st.number_input(f"{t('Outputs')} (1–{MAX_RETURN_SEQUENCES})", 1,
+                               key=GEN_REPETITION, help=t("1 = off; above 1 discourages "
+                               "tokens that are already in the text."))
+        outputs = st.number_input(t("Outputs (1–{max_return_sequences})",
+                                    max_return_sequences=MAX_RETURN_SEQUENCES), 1,
                                   MAX_RETURN_SEQUENCES, 1, disabled=strategy == "greedy",
                                   key=GEN_NUM_RETURN,
-                                  help="Several texts from one prompt (sampling or beams).")
+                                  help=t("Several texts from one prompt (sampling or beams)."))
     return GenerationParams(max_new_tokens=int(max_new), do_sample=sampling,
                             temperature=float(temperature), top_k=int(top_k),
                             top_p=float(top_p), seed=int(seed),

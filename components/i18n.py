@@ -17,8 +17,23 @@ LABELS: dict[str, dict[str, str]] = {lang: table(lang) for lang in LANGUAGES}
 MISSING: set[str] = set()  # keys asked for in a non-English run that the table lacks
 
 
+_LAST = {"language": "en"}  # the language of the latest script run in this process
+
+
 def current_language() -> str:
-    return st.session_state.get(state.LANGUAGE, "en")
+    """The session's language; outside a script run, the latest run's.
+
+    Streamlit calls a widget's format_func only inside the script run; a test
+    harness (AppTest) also calls it from its own thread to serialise widget
+    values, where there is no session: it then gets the language last rendered.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _LAST["language"]
+    language = st.session_state.get(state.LANGUAGE, "en")
+    _LAST["language"] = language
+    return language
 
 
 def t(text: str, **params) -> str:

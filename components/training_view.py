@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from components.errors import show_error
+from components.errors import shown_errors, shown_result
 from components.presenter import show_chart
-from components.i18n import t
-from lmlab.errors import LMLabError
+from components.i18n import t, labels
+from lmlab.training import TrainingJob
 from lmlab.training_data import (MAX_UPLOAD_BYTES, REPETITIVE_CORPUS, bundled_corpora,
                                  decode_upload, load_corpus)
 from lmlab.viz.training import curves_figure
@@ -41,7 +41,7 @@ class JobRecord:
     """What the session keeps about its one training job."""
 
     section: str
-    job: object  # a Trainer, CompareJob, FinetuneJob
+    job: TrainingJob  # a Trainer, CompareJob or FinetuneJob
     title: str
     baseline: float | None = None  # unigram perplexity on the validation text
     extra: dict = field(default_factory=dict)
@@ -62,46 +62,37 @@ def corpus_picker(key: str, label: str = "Corpus", default: str | None = None,
     options = list(titles)
     if st.session_state.get(key) not in options:
         st.session_state[key] = default if default in options else options[0]
-    choice = st.selectbox(t(label), options, format_func=titles.get, key=key)
+    choice = st.selectbox(t(label), options, format_func=lambda k: t(titles[k]), key=key)
     if choice == REPETITIVE:
         return "repetitive text", REPETITIVE_CORPUS
     if choice == PASTE:
         text = st.text_area(t("Your text"), height=150, key=TRAIN_PASTE,
-                            placeholder="Paste at least a few paragraphs of plain text.")
+                            placeholder=t("Paste at least a few paragraphs of plain text."))
         return "your text", text
     if choice == UPLOAD:
         upload = st.file_uploader(
-            f"{t('Plain text file')} (UTF-8, up to {MAX_UPLOAD_BYTES / 1e6:g} MB)",
+            t("Plain text file (UTF-8, up to {number} MB)",
+              number=f"{MAX_UPLOAD_BYTES / 1e6:g}"),
             type=["txt", "md"], key=TRAIN_UPLOAD)  # plain text only
         if upload is None:
             return "your file", None
-        try:
-            return upload.name, decode_upload(upload.getvalue())
-        except LMLabError as error:
-            show_error(error)
-            return upload.name, None
+        return upload.name, shown_result(lambda: decode_upload(upload.getvalue()))
     return titles[choice], load_corpus(choice)
 
 
 def show_curves(runs, baseline: float | None, total_steps: int | None, where=None) -> None:
     metric = st.session_state.get(TRAIN_METRIC, "loss")
-    fig = curves_figure(runs, metric, baseline, total_steps)
+    fig = curves_figure(runs, metric, baseline, total_steps, labels=labels())
     show_chart((where or st), fig, key=f"train_curves_{next(_chart_ids)}")
 
 
 def drive(record: JobRecord, redraw) -> None:
     """Advance the job chunk by chunk in this script run, redrawing after each chunk."""
     job = record.job
-    try:
+    with shown_errors(on_error=job.stop):
         while not job.finished:
             job.run_for(CHUNK_SECONDS)
             redraw(record)
-    except LMLabError as error:
-        job.stop()
-        show_error(error)
-    except Exception as error:  # never a traceback in the UI
-        job.stop()
-        show_error(error)
 
 
 def progress_text(step: int, total: int, seconds: float, waiting: bool = False) -> str:
@@ -123,5 +114,6 @@ def show_sample(trainer, where=None) -> None:
     if trainer.samples:
         step, text = trainer.samples[-1]
         target = where or st
-        target.caption(f"{t('Sample')} · {trainer.name} · step {step:,}")
+        target.caption(t("Sample · {name} · step {step}",
+                         name=trainer.name, step=f"{step:,}"))
         target.code(text, language=None, wrap_lines=True)

@@ -15,8 +15,9 @@ from lmlab.attention import MAX_CONTINUATION, MAX_TEXT_CHARS, capture_attention
 from lmlab.viz.bertviz_html import VIEWS, build_view, supports_neuron_view
 from lmlab.errors import InputError
 from lmlab.viz.attention import attention_heatmap
+from lmlab_gradio.i18n import L
 from lmlab_gradio.common import (EMBEDDED_LM, LM_QUEUE, UI_ONLY, api_endpoint, as_number, as_text,
-                                 handler, load, model_dropdown, queued)
+                                 friendly, handler, load, model_dropdown, queued)
 
 ATTENTION_TASKS = ("generate", "embed", "fill-mask")
 
@@ -88,23 +89,38 @@ def attention_view(text, model_id, layer=0, head=0, continue_tokens=0, view="hea
             iframe(page.html, page.height), head_numbers(capture, layer, head))
 
 
+def layer_head_ranges(model_id) -> tuple[dict, dict]:
+    """Slider updates that run 0 … n_layers − 1 and 0 … n_heads − 1 for the chosen model.
+
+    Without them the sliders ran to 63 for every model (SmolLM2 has 30 layers × 9 heads).
+    """
+    config = load(model_id, "inspect").model.config
+    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer")
+    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head")
+    return (gr.update(maximum=int(layers) - 1, value=0),
+            gr.update(maximum=int(heads) - 1, value=0))
+
+
 def build() -> None:
     model = model_dropdown(ATTENTION_TASKS)
     text = gr.Textbox(label=f"Text (up to {MAX_TEXT_CHARS:,} characters; the first 128 tokens "
                             "are shown)", lines=2,
                       value="The animal didn't cross the street because it was too tired.")
     with gr.Row():
-        layer = gr.Slider(0, 63, value=0, step=1, precision=0, label="Layer")
-        head = gr.Slider(0, 63, value=0, step=1, precision=0, label="Head")
+        layer = gr.Slider(0, 63, value=0, step=1, precision=0, label=L("Layer"))
+        head = gr.Slider(0, 63, value=0, step=1, precision=0, label=L("Head"))
         continue_tokens = gr.Slider(0, MAX_CONTINUATION, value=0, step=1, precision=0,
                                     label="Let the model continue (tokens)")
         view = gr.Radio(list(VIEWS), value="head", label="bertviz view")
-    run = gr.Button("Show attention", variant="primary")
+    run = gr.Button(L("Show attention"), variant="primary")
     notes = gr.Markdown(label="Notes")
-    heatmap = gr.Plot(label="One head")
+    heatmap = gr.Plot(label=L("One head"))
     bertviz = gr.HTML(label="bertviz")
     with gr.Accordion("Weights of this head (JSON)", open=False):
         numbers = gr.JSON(label="Weights of this head")
     run.click(attention_view, [text, model, layer, head, continue_tokens, view],
               [notes, heatmap, bertviz, numbers], **UI_ONLY, **queued(LM_QUEUE))
     api_endpoint(attention, "attention", LM_QUEUE)
+    # On page load and whenever another model is chosen.
+    gr.on(triggers=None, fn=friendly(layer_head_ranges), inputs=[model], outputs=[layer, head],
+          api_visibility="private", queue=False)

@@ -25,6 +25,7 @@ import gradio as gr
 from lmlab.batching import MAX_BATCH as ENGINE_BATCH
 from lmlab.errors import InputError, LMLabError, user_message
 from lmlab.inputs import check_number, plain_text
+from lmlab.markup import escape_html
 from lmlab.loading import LoadedModel, default_store
 from lmlab.registry import models_for
 from lmlab.sources import first_available, where_label
@@ -124,7 +125,8 @@ def friendly(fn: Callable) -> Callable:
     def to_gr_error(error: Exception) -> gr.Error:
         if not isinstance(error, LMLabError):
             log.exception("unexpected error in %s", fn.__name__)  # for the server log only
-        return gr.Error(user_message(error), print_exception=False)
+        # Gradio shows an error's message as HTML; ours may quote what the user typed.
+        return gr.Error(escape_html(user_message(error), quote=False), print_exception=False)
 
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -208,7 +210,9 @@ def default_model(tasks: str | tuple[str, ...]) -> str | None:
 def model_dropdown(tasks: str | tuple[str, ...], label: str = "Model") -> gr.Dropdown:
     # Custom values pass through to the core, which refuses ids outside the catalog
     # with its own sentence (or loads them when LMLAB_ALLOW_ANY_MODEL=1).
-    return gr.Dropdown(model_choices(tasks), value=default_model(tasks), label=label,
+    from lmlab_gradio.i18n import L  # the label in the reader's language
+
+    return gr.Dropdown(model_choices(tasks), value=default_model(tasks), label=L(label),
                        allow_custom_value=True)
 
 

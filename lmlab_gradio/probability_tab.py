@@ -7,6 +7,7 @@ import pandas as pd
 
 from lmlab.probability import MAX_LENS_TOKENS, prompt_next_logits, score_text, top_next_tokens
 from lmlab.viz.tokens import chips_page_html, next_token_bar, surprisal_figure, visible_token
+from lmlab_gradio.i18n import L
 from lmlab_gradio.common import (EMBEDDED_LM, LM_QUEUE, UI_ONLY, api_endpoint, as_number, as_text,
                                  handler, load, model_dropdown, queued)
 
@@ -103,7 +104,7 @@ def api() -> None:
 
 
 def build() -> None:
-    with gr.Tab("Token probabilities"):
+    with gr.Tab(L("Token probabilities")):
         model = model_dropdown("generate")
         text = gr.Textbox(label=f"Text to score (up to {MAX_LENS_TOKENS:,} tokens)", lines=3,
                           value="The capital of France is Paris. The capital of France is Rome.")
@@ -117,7 +118,7 @@ def build() -> None:
             numbers = gr.JSON(label="Numbers")
         run.click(token_probabilities_view, [text, model, top_k],
                   [summary, chips, figure, table, numbers], **UI_ONLY, **queued(LM_QUEUE))
-    with gr.Tab("Next token"):
+    with gr.Tab(L("Next token")):
         model = model_dropdown("generate")
         text = gr.Textbox(label="Context", lines=2, value="The cat sat on the")
         with gr.Row():

@@ -7,7 +7,7 @@ from components.navigation import use_router
 from components.attention_view import app_theme, bertviz_for, capture_for, input_key, show_bertviz
 from components import url_state, working_text
 from components.errors import shown_errors, shown_result
-from components.i18n import t, tm
+from components.i18n import t, tm, labels
 from components.lessons import show_lesson
 from components.quiz import offer
 from lmlab.quiz_answers import previous_token_head
@@ -143,8 +143,8 @@ with tab_maps:
                              key=ATT_LAYER, disabled=url.locked("layer"))
     head = col_head.slider(url.label("head", t("Head")), 0, capture.n_heads - 1, 0,
                            key=ATT_HEAD, disabled=url.locked("head"))
-    show_chart(st, attention_heatmap(capture, layer, head), key="att_heatmap")
-    show_chart(st, heads_grid(capture, layer), key="att_heads_grid")
+    show_chart(st, attention_heatmap(capture, layer, head, labels=labels()), key="att_heatmap")
+    show_chart(st, heads_grid(capture, layer, labels=labels()), key="att_heads_grid")
 
 with tab_habits:
     weights = capture.attentions
@@ -152,19 +152,19 @@ with tab_habits:
                 "show up here are real, but they are patterns of *weights*, not explanations "
                 "of what the model computes."))
     entropy = head_entropy_bits(weights)
-    show_chart(st, layer_head_map(entropy, "Entropy: how spread out each "
-                                   "head's attention is (0 bits = one token)", "bits"),
-                    key="att_entropy")
+    show_chart(st, layer_head_map(entropy, t("Entropy: how spread out each head's attention is "
+                                             "(0 bits = one token)"), t("bits"),
+                                  labels=labels()), key="att_entropy")
     col_prev, col_first = st.columns(2)
-    show_chart(col_prev, layer_head_map(previous_token_score(weights), "Attention to the "
-                                         "previous token", "weight", zmax=1,
-                                         colorscale="Oranges"), key="att_previous")
-    show_chart(col_first, layer_head_map(first_token_score(weights), "Attention to the first "
-                                          "token", "weight", zmax=1, colorscale="Greens"),
-                           key="att_first")
+    show_chart(col_prev, layer_head_map(previous_token_score(weights),
+                                        t("Attention to the previous token"), t("weight"), zmax=1,
+                                        colorscale="Oranges", labels=labels()), key="att_previous")
+    show_chart(col_first, layer_head_map(first_token_score(weights),
+                                         t("Attention to the first token"), t("weight"), zmax=1,
+                                         colorscale="Greens", labels=labels()), key="att_first")
     table = pd.DataFrame([vars(row) for row in summarize_heads(weights, entropy=entropy)]).rename(columns={
-        "entropy_bits": "entropy (bits)", "previous": "→ previous", "first": "→ first",
-        "itself": "→ itself"})
+        "entropy_bits": t("entropy (bits)"), "previous": t("→ previous"), "first": t("→ first"),
+        "itself": t("→ itself"), "layer": t("layer"), "head": t("head")})
     st.dataframe(table.round(3), hide_index=True, key="att_head_table")
 
 with tab_rollout:
@@ -184,8 +184,8 @@ with tab_rollout:
                         "the rollout points almost only there. Leave it out to see how the rest "
                         "is shared (the shares are renormalised over the other tokens).")):
         rollout = shares_without_first(rollout)
-    show_chart(st, rollout_bars(capture, rollout, r_layer, position), key="att_rollout_bars")
-    show_chart(st, rollout_heatmap(capture, rollout, r_layer), key="att_rollout_map")
+    show_chart(st, rollout_bars(capture, rollout, r_layer, position, labels=labels()), key="att_rollout_bars")
+    show_chart(st, rollout_heatmap(capture, rollout, r_layer, labels=labels()), key="att_rollout_map")
     st.caption(t("Rollout multiplies the head-averaged attention of each layer, counting the "
                "residual connection as half of each step. It is a rough guide to how information "
                "flows, not a measurement of what the model uses."))

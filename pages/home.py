@@ -8,13 +8,13 @@ from components.navigation import PAGES, use_router
 
 use_router()
 
-st.title("🔬 LM Lab")
+st.title("🔬 " + t("LM Lab"))
 st.markdown(
-    "**See how language models work by using real ones and looking inside them.** "
+    t("**See how language models work by using real ones and looking inside them.** "
     "Every number on these pages comes from a real model running on this computer: "
     "the probabilities it gives each next token, the attention between words, the "
     "vectors that words become. Nothing here needs the internet: the default models "
-    "are embedded, and the Hugging Face Hub models are used when it is reachable.")
+    "are embedded, and the Hugging Face Hub models are used when it is reachable."))
 show_lesson("home", expanded=True)
 
 sections: dict[str, list] = {}
@@ -27,4 +27,4 @@ for section, infos in sections.items():
     for i, info in enumerate(infos):
         with cols[i % len(cols)].container(border=True):
             st.page_link(info.path, label=t(info.title), icon=info.icon)
-            st.caption(info.blurb)
+            st.caption(t(info.blurb))

@@ -106,7 +106,7 @@ if loaded is not None:
             buttons[i].button(f"➕ {visible_token(text)}", key=f"next_add_{i}",
                               on_click=append_token, args=(text,), width="stretch",
                               disabled=url.locked("text"))
-        back, to_attention, to_lens = st.columns(3)
+        back, to_attention, to_lens, to_deeper = st.columns(4)
         back.button(f"↩ {t('Back')}", on_click=go_back, disabled=not steps or url.locked("text"),
                     key=NEXT_BACK)
         # The same text in the other views: Attention opens on the last token.
@@ -117,3 +117,6 @@ if loaded is not None:
                              working_text.open_in_label("Token probabilities"),
                              text=prompt, key="next_open_lens", where=to_lens,
                              model=loaded.spec.id)
+        working_text.open_in("pages/interpret.py", working_text.open_in_label("Look deeper"),
+                             text=prompt, key="next_open_deeper", where=to_deeper,
+                             position=-1, model=loaded.spec.id)

@@ -69,4 +69,12 @@ if saved:
              "top-5": ", ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}
             for tok in score.tokens]
     st.dataframe(rows, hide_index=True, key="lens_table")
+    if loaded is not None:  # how one token was predicted, in the logit lens and the flow view
+        pick, go = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox(t("Token to look deeper at"), [tok.index for tok in score.tokens],
+                                index=len(score.tokens) - 1, key="lens_deeper_token",
+                                format_func=lambda i: f"#{i} {visible_token(score.tokens[i - 1].text)}")
+        working_text.open_in("pages/interpret.py", working_text.open_in_label("Look deeper"),
+                             text=saved["text"], key="lens_open_deeper", where=go,
+                             position=chosen - 1, model=loaded.spec.id)
     st.caption(t("Scored by {model} (float32).", model=saved['model']))

@@ -354,8 +354,7 @@ st.radio(t("Show"), ["loss", "perplexity"], horizontal=True, key=TRAIN_METRIC,
 if record is not None and record.section == section:
     st.caption(record.title)
     watch(record, draws[section])
-    jobs = record.job.trainers if hasattr(record.job, "trainers") else [record.job]
-    for trainer in jobs:
+    for trainer in record.job.trainers:
         show_outcome(trainer)
     if section == "train":
         try_model(record)
@@ -363,8 +362,8 @@ elif section != "masked":
     st.info(t("Pick a corpus and a model, then press the button to start training."))
 if section == "masked":
     fill_mask_view(record)
-if record is not None and record.section == section and hasattr(record.job, "table") and \
-        record.job.finished and len(record.job.table) == 3:
+if record is not None and record.section == section and isinstance(record.job, FinetuneJob) \
+        and record.job.finished and len(record.job.table) == 3:
     a, b = record.job.corpus_a.name, record.job.corpus_b.name
     before, after = (record.job.table[s] for s in list(record.job.table)[1:])
     st.markdown(t("Fine-tuning changed perplexity on **{b}** from {value} to {value2}, and "

@@ -98,13 +98,17 @@ KEPT_WORDS = {
     "UTF-8", "float32", "bfloat16", "float16", "bf16", "fp32", "MiniLM", "SmolLM2", "RoBERTa",
     "Top-k", "top-k", "Top-p", "top-p", "exp", "log", "logit", "logits", "test", "argmax", "cos", "MASK",
     "Marian", "Gradio", "Streamlit", "URL", "NLL", "Rollout", "map", "reduce", "map-reduce",
-    "ZWSP", "ZWJ", "ZWNJ", "English", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
+    "ZWSP", "ZWJ", "ZWNJ", "English", "Pennington", "Socher", "Manning", "Mikolov", "Firth",
+    "Bolukbasi", "Caliskan", "Vaswani", "Google", "Wikipedia", "Gigaword", "Shakespeare",
+    "Llama", "Bahdanau", "QK", "OpenAI", "WEAT", "SQuAD", "SST-2", "DistilBERT", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
-# Code spans, links, identifiers, [MASK]-style tokens, HTML tags, and the English term a
+# Code spans, links, identifiers, [MASK]-style tokens, HTML tags, function names in a
+# formula ("softmax(", "Attention("), acronyms (QK, MLP), and the English term a
 # Chinese sentence gives in brackets as a glossary entry (“词元（token，…）”).
 _CODE = re.compile(r"`[^`]*`|https?://\S+|\b\w*_\w*\b|\[[A-Z]+\]|<[^>]+>|[?&][\w=,.…-]+"
-                   r"|(?<=（)[A-Za-z][A-Za-z0-9 .-]*")
+                   r"|(?<=（)[A-Za-z][A-Za-z0-9 .-]*|\b[A-Za-z]+(?=\()|\b[A-Z]{2,5}s?\b"
+                   r"|\b[a-z]+(?:\s*[-+−]\s*[0-9.]*\s*[a-z]+)+")  # a GloVe expression: king - man
 
 
 def model_words() -> set[str]:
@@ -114,7 +118,9 @@ def model_words() -> set[str]:
     words: set[str] = set()
     for spec in catalog():
         for text in (spec.id, spec.name, getattr(spec, "hub_repo", "") or "", spec.license):
-            words.update(_WORD.findall(text))
+            for word in _WORD.findall(text):
+                words.add(word)
+                words.update(re.split(r"[-.]", word))  # "Opus-MT" shows as "Opus" and "MT" too
     return words
 
 

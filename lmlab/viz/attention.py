@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lmlab.attention import AttentionCapture
+from lmlab.viz.labels import Labels, tr
 
 COLORSCALE = "Blues"
 CELL_PX = 14  # pixels per token row in a single heatmap
@@ -51,30 +52,33 @@ def _generated_boundary(fig: go.Figure, capture: AttentionCapture, row=None, col
     fig.add_vline(x=edge, **kw)
 
 
-def attention_heatmap(capture: AttentionCapture, layer: int, head: int) -> go.Figure:
+def attention_heatmap(capture: AttentionCapture, layer: int, head: int, labels: Labels = None
+                      ) -> go.Figure:
     """One head's (T, T) attention: row = the token looking, column = the token looked at."""
     weights = capture.attentions[layer, head].astype(np.float32)  # (T, T)
     fig = go.Figure(go.Heatmap(
         z=weights, zmin=0, zmax=1, colorscale=COLORSCALE, text=_hover_text(capture.tokens),
-        hovertemplate="%{text}<br>weight %{z:.3f}<extra></extra>",
-        colorbar=dict(title="weight")))
+        hovertemplate=f"%{{text}}<br>{tr(labels, 'weight')} %{{z:.3f}}<extra></extra>",
+        colorbar=dict(title=tr(labels, "weight"))))
     ticks = _ticks(capture.tokens)
     size = max(420, min(1400, CELL_PX * capture.n_tokens + 160))
     fig.update_layout(
-        title=f"Layer {layer}, head {head}: who attends to whom (each row sums to 1)",
-        xaxis=dict(title="attended-to token (key)", side="bottom", tickangle=-60, **ticks),
-        yaxis=dict(title="attending token (query)", autorange="reversed", **ticks),
+        title=tr(labels, "Layer {layer}, head {head}: who attends to whom (each row sums to 1)",
+                 layer=layer, head=head),
+        xaxis=dict(title=tr(labels, "attended-to token (key)"), side="bottom", tickangle=-60,
+                   **ticks),
+        yaxis=dict(title=tr(labels, "attending token (query)"), autorange="reversed", **ticks),
         height=size, margin=dict(l=10, r=10, t=50, b=10))
     _generated_boundary(fig, capture)
     return fig
 
 
-def heads_grid(capture: AttentionCapture, layer: int) -> go.Figure:
+def heads_grid(capture: AttentionCapture, layer: int, labels: Labels = None) -> go.Figure:
     """Every head of one layer side by side, on one colour scale."""
     H = capture.n_heads
     cols = math.ceil(math.sqrt(H))
     rows = math.ceil(H / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"head {h}" for h in range(H)],
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[tr(labels, "head {head}", head=h) for h in range(H)],
                         horizontal_spacing=0.03, vertical_spacing=0.06)
     for h in range(H):
         r, c = h // cols + 1, h % cols + 1
@@ -89,37 +93,42 @@ def heads_grid(capture: AttentionCapture, layer: int) -> go.Figure:
         _generated_boundary(fig, capture, row=r, col=c)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
-    fig.update_layout(title=f"All {H} heads of layer {layer} (rows: attending token; "
-                            "columns: attended-to token)",
+    fig.update_layout(title=tr(labels, "All {n} heads of layer {layer} (rows: attending token; "
+                                       "columns: attended-to token)", n=H, layer=layer),
                       height=260 * rows + 80, margin=dict(l=10, r=10, t=70, b=10))
     return fig
 
 
 def layer_head_map(values: np.ndarray, title: str, colorbar: str, zmax: float | None = None,
-                   colorscale: str = "Viridis", fmt: str = ".2f") -> go.Figure:
+                   colorscale: str = "Viridis", fmt: str = ".2f", labels: Labels = None
+                   ) -> go.Figure:
     """An (L, H) table of one number per head, as a heatmap."""
     L, H = values.shape
     fig = go.Figure(go.Heatmap(
         z=values.astype(np.float32), x=list(range(H)), y=list(range(L)), zmin=0, zmax=zmax,
         colorscale=colorscale, colorbar=dict(title=colorbar),
-        hovertemplate=f"layer %{{y}}, head %{{x}}<br>{colorbar} %{{z:{fmt}}}<extra></extra>"))
-    fig.update_layout(title=title, xaxis=dict(title="head", dtick=1),
-                      yaxis=dict(title="layer", autorange="reversed", dtick=1 if L <= 16 else 2),
+        hovertemplate=(f"{tr(labels, 'layer')} %{{y}}, {tr(labels, 'head')} %{{x}}<br>{colorbar} "
+                       f"%{{z:{fmt}}}<extra></extra>")))
+    fig.update_layout(title=title, xaxis=dict(title=tr(labels, "head"), dtick=1),
+                      yaxis=dict(title=tr(labels, "layer"), autorange="reversed",
+                                 dtick=1 if L <= 16 else 2),
                       height=max(300, 18 * L + 140), margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
-def rollout_heatmap(capture: AttentionCapture, rollout: np.ndarray, layer: int) -> go.Figure:
+def rollout_heatmap(capture: AttentionCapture, rollout: np.ndarray, layer: int,
+                    labels: Labels = None) -> go.Figure:
     """(T, T) rollout after `layer`: how much each token's state traces back to each input."""
     fig = go.Figure(go.Heatmap(
         z=rollout[layer].astype(np.float32), zmin=0, colorscale="Purples",
-        text=_hover_text(capture.tokens), colorbar=dict(title="share"),
-        hovertemplate="%{text}<br>share %{z:.3f}<extra></extra>"))
+        text=_hover_text(capture.tokens), colorbar=dict(title=tr(labels, "share")),
+        hovertemplate=f"%{{text}}<br>{tr(labels, 'share')} %{{z:.3f}}<extra></extra>"))
     ticks = _ticks(capture.tokens)
     fig.update_layout(
-        title=f"Attention rollout through layers 0–{layer} (heads averaged, residual included)",
-        xaxis=dict(title="input token", tickangle=-60, **ticks),
-        yaxis=dict(title="token after the layers", autorange="reversed", **ticks),
+        title=tr(labels, "Attention rollout through layers 0–{layer} (heads averaged, residual "
+                         "included)", layer=layer),
+        xaxis=dict(title=tr(labels, "input token"), tickangle=-60, **ticks),
+        yaxis=dict(title=tr(labels, "token after the layers"), autorange="reversed", **ticks),
         height=max(420, min(1400, CELL_PX * capture.n_tokens + 160)),
         margin=dict(l=10, r=10, t=50, b=10))
     _generated_boundary(fig, capture)
@@ -127,17 +136,19 @@ def rollout_heatmap(capture: AttentionCapture, rollout: np.ndarray, layer: int) 
 
 
 def rollout_bars(capture: AttentionCapture, rollout: np.ndarray, layer: int,
-                 position: int) -> go.Figure:
+                 position: int, labels: Labels = None) -> go.Figure:
     """One token's row of the rollout, as bars over the input tokens."""
-    labels = safe_labels(capture.tokens)
+    names = safe_labels(capture.tokens)
     share = rollout[layer, position]
     fig = go.Figure(go.Bar(x=list(range(capture.n_tokens)), y=share.astype(np.float32),
-                           text=labels, marker_color="#6f42c1",
-                           hovertemplate="%{text} (#%{x})<br>share %{y:.3f}<extra></extra>"))
+                           text=names, marker_color="#6f42c1",
+                           hovertemplate=(f"%{{text}} (#%{{x}})<br>{tr(labels, 'share')} "
+                                          "%{y:.3f}<extra></extra>")))
     fig.update_layout(
-        title=f"Where “{labels[position]}” (#{position}) traces back to, after layer {layer}",
-        xaxis=dict(title="input token", tickangle=-60, **_ticks(capture.tokens)),
-        yaxis=dict(title="share of the rollout", rangemode="tozero"),
+        title=tr(labels, "Where “{token}” (#{position}) traces back to, after layer {layer}",
+                 token=names[position], position=position, layer=layer),
+        xaxis=dict(title=tr(labels, "input token"), tickangle=-60, **_ticks(capture.tokens)),
+        yaxis=dict(title=tr(labels, "share of the rollout"), rangemode="tozero"),
         height=380, margin=dict(l=10, r=10, t=50, b=10))
     fig.update_traces(textposition="none")
     return fig
