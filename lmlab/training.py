@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -127,6 +128,11 @@ class Trainer:
     @property
     def finished(self) -> bool:
         return self.status in ("done", "stopped", "diverged")
+
+    @property
+    def trainers(self) -> list["Trainer"]:
+        """The TrainingJob view of one trainer: itself."""
+        return [self]
 
     @property
     def n_params(self) -> int:
@@ -296,6 +302,23 @@ def new_trainer(dataset: TextDataset, architecture: str, size: str, config: Trai
     model_config: ModelConfig = config_for(architecture, size, len(dataset.vocab),
                                            causal=config.objective == "causal")
     return Trainer(build_model(model_config), dataset, config, name=name or architecture)
+
+
+class TrainingJob(Protocol):
+    """What a page drives and draws: one trainer, several side by side, or a fine-tuning run."""
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def waiting(self) -> bool: ...
+
+    @property
+    def trainers(self) -> list[Trainer]: ...
+
+    def run_for(self, seconds: float) -> int: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
