@@ -54,11 +54,3 @@ def guess_language(text: str) -> str | None:
     if hits[best] >= 3 and hits[best] >= 2 * runner_up + 1:
         return best
     return None
-
-
-def script_matches(text: str, code: str) -> bool | None:
-    """False when the guessed language clearly differs from `code`; None when unsure."""
-    guess = guess_language(text)
-    if guess is None or (code not in _COMMON and code != "zh"):
-        return None
-    return guess == code

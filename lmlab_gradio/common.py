@@ -48,9 +48,7 @@ QUICK_SECONDS = 5  # one forward pass of a small model, with room for a cold sta
 CONCURRENCY_LIMIT = int(os.environ.get("LMLAB_GRADIO_CONCURRENCY", "1"))
 LM_QUEUE = "causal-lm"
 SEQ2SEQ_QUEUE = "seq2seq"
-ENCODER_QUEUE = "encoder"
 VECTORS_QUEUE = "word-vectors"
-TRAINING_QUEUE = "training"
 # Text generation on a causal LM runs in its batching engine (lmlab/batching.py), which
 # serves that many requests in one batch; later ones wait in Gradio's queue, which shows
 # each user their place. (A ZeroGPU worker runs one request at a time.)
