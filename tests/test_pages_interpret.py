@@ -101,3 +101,25 @@ def test_a_text_to_text_model_is_refused(tiny_catalog):
     at.selectbox(key="model_generate").set_value("tiny/gpt2").run()
     assert not at.exception and not at.error
     assert memo(at, "ld_trace").parts.family == "gpt2"
+
+
+def test_next_token_opens_look_deeper_on_the_same_text(tiny_catalog):
+    at = open_page("pages/next_token.py")
+    at.text_area(key="next_prompt").set_value("the cat sat on the").run()
+    at.button(key="next_open_deeper").click().run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="ld_text").value == "the cat sat on the"
+    trace = memo(at, "ld_trace")
+    assert trace.tokens[-1] == " the" and at.session_state["ld_position"] == trace.n_tokens - 1
+
+
+def test_token_probabilities_open_one_token(tiny_catalog):
+    at = open_page("pages/token_lens.py")
+    at.text_area(key="lens_text").set_value("the cat sat on the mat")
+    at.button(key="lens_run").click().run()
+    at.selectbox(key="lens_deeper_token").set_value(3)
+    at.button(key="lens_open_deeper").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["ld_position"] == 2  # token 3 is predicted after position 2
+    assert at.text_area(key="ld_text").value == "the cat sat on the mat"
+    assert memo(at, "ld_trace").n_tokens > 3 and not at.error
