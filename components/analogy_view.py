@@ -17,10 +17,11 @@ MEMO = "analogy_eval"
 
 
 def _run(vectors) -> analogy_eval.AnalogyReport:
-    bar = st.progress(0.0, text="Scoring the questions…")
+    bar = st.progress(0.0, text=t("Scoring the questions…"))
 
     def progress(done: int, total: int) -> None:  # called in this script run: safe to draw
-        bar.progress(done / total, text=f"{done:,} of {total:,} questions scored")
+        bar.progress(done / total, text=t("{done} of {total} questions scored",
+                                          done=f"{done:,}", total=f"{total:,}"))
 
     report = analogy_eval.evaluate_analogies(vectors, progress=progress)
     bar.empty()
@@ -34,20 +35,22 @@ def section_table(report: analogy_eval.AnalogyReport) -> pd.DataFrame:
 
 
 def analogy_benchmark(vectors) -> None:
-    st.markdown("**The Google analogy test set** (Mikolov et al., 2013): 19,544 questions "
-                "“a is to b as c is to ?” in 14 sections. Each guess is the word closest to "
-                "b − a + c over unit vectors (3CosAdd), the three question words left out, "
-                f"among the {analogy_eval.RESTRICT_VOCAB:,} most frequent words, as gensim's "
-                "evaluator does, so the figure compares with published ones. A question with a "
-                "word outside those words is skipped and counted.")
+    st.markdown(t("**The Google analogy test set** (Mikolov et al., 2013): 19,544 "
+                  "questions “a is to b as c is to ?” in 14 sections. Each guess is the "
+                  "word closest to b − a + c over unit vectors (3CosAdd), the three "
+                  "question words left out, among the {restrict_vocab} most frequent "
+                  "words, as gensim's evaluator does, so the figure compares with "
+                  "published ones. A question with a word outside those words is skipped "
+                  "and counted.",
+                  restrict_vocab=f"{analogy_eval.RESTRICT_VOCAB:,}"))
     key = (id(vectors), analogy_eval.RESTRICT_VOCAB)
     report = peek(MEMO, key)
     if st.button(t("Run the analogy test set"), type="primary", key=RUN_KEY):
         with shown_errors():
             report = session_memo(MEMO, key, lambda: _run(vectors))
     if report is None:
-        st.caption("It scores every question against 300,000 words in batches of matrix "
-                   "products (a few seconds to a minute, depending on the machine).")
+        st.caption(t("It scores every question against 300,000 words in batches of matrix "
+                   "products (a few seconds to a minute, depending on the machine)."))
         return
     show_report(report)
 
@@ -55,12 +58,13 @@ def analogy_benchmark(vectors) -> None:
 def show_report(report: analogy_eval.AnalogyReport) -> None:
     total = report.total
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("overall accuracy", f"{total.accuracy:.1%}", f"{total.correct:,} / {total.scored:,}",
+    c1.metric(t("overall accuracy"), f"{total.accuracy:.1%}", f"{total.correct:,} / {total.scored:,}",
               delta_color="off")
-    c2.metric("semantic", f"{report.semantic.accuracy:.1%}")
-    c3.metric("syntactic", f"{report.syntactic.accuracy:.1%}")
-    c4.metric("skipped (a word not in the vocabulary)", f"{total.skipped:,}")
-    st.caption(f"{report.questions:,} questions in {report.seconds:.1f} s on this machine.")
+    c2.metric(t("semantic"), f"{report.semantic.accuracy:.1%}")
+    c3.metric(t("syntactic"), f"{report.syntactic.accuracy:.1%}")
+    c4.metric(t("skipped (a word not in the vocabulary)"), f"{total.skipped:,}")
+    st.caption(t("{questions} questions in {seconds} s on this machine.",
+                 questions=f"{report.questions:,}", seconds=f"{report.seconds:.1f}"))
     with st.container(key="analogy_eval_results"):
         st.plotly_chart(accuracy_bars([s.name for s in report.sections],
                                       [s.accuracy for s in report.sections],
@@ -78,7 +82,7 @@ def show_report(report: analogy_eval.AnalogyReport) -> None:
     frame = pd.DataFrame([(f.section, f"{f.a} : {f.b} :: {f.c} : ?", f.expected, f.predicted)
                           for f in failures],
                          columns=["section", "question", "expected", "GloVe's answer"])
-    st.caption(f"{len(failures):,} failed questions.")
+    st.caption(t("{n} failed questions.", n=f"{len(failures):,}"))
     st.dataframe(frame, hide_index=True, width="stretch", height=360)
     st.download_button(t("Download CSV"), frame.to_csv(index=False), "analogy_failures.csv",
                        "text/csv", key="analogy_eval_failures_csv")

@@ -189,33 +189,39 @@ def from_scratch() -> None:
 
     if run:
         config = glove_training.GloveConfig(dim=dim, epochs=epochs, x_max=x_max, alpha=alpha,
-                                   optimizer=optimizer, learning_rate=lr)
-        bar = st.progress(0.0, text=t("Starting…"))
-        chart = st.empty()
-        history: list[float] = []
-        every = max(1, epochs // 40)
-
-        def progress(epoch: int, total: int, loss: float) -> None:
-            # Called in this script run between epochs: safe to draw here.
-            history.append(loss)
-            bar.progress(epoch / total, text=t("Epoch {epoch}/{total} · J = {loss}",
-                                               epoch=epoch, total=total, loss=f"{loss:,.2f}"))
-            if epoch % every == 0 or epoch == total:
-                show_chart(chart, loss_curve(history, total), width="stretch",
-                                   key=f"glove_live_loss_{epoch}")
-
-        result = shown_result(lambda: glove_training.train_glove(X, vocab.words, config, progress))
-        if result is None:
-            return
-        chart.empty()
-        bar.empty()
-        st.session_state[GLOVE_TRAINED] = {"corpus": name, "result": result}
+                                            optimizer=optimizer, learning_rate=lr)
+        _train_live(name, X, vocab, config)
 
     trained = st.session_state.get(GLOVE_TRAINED)
     if trained and trained["result"].words == vocab.words:
         _show_trained(trained["corpus"], trained["result"])
     elif trained:
         st.caption(t("The corpus or vocabulary changed since the last training: train again."))
+
+
+def _train_live(name: str, X, vocab, config) -> None:
+    """Train GloVe in this script run, drawing the loss between epochs; keep the result."""
+    epochs = config.epochs
+    bar = st.progress(0.0, text=t("Starting…"))
+    chart = st.empty()
+    history: list[float] = []
+    every = max(1, epochs // 40)
+
+    def progress(epoch: int, total: int, loss: float) -> None:
+        # Called in this script run between epochs: safe to draw here.
+        history.append(loss)
+        bar.progress(epoch / total, text=t("Epoch {epoch}/{total} · J = {loss}",
+                                           epoch=epoch, total=total, loss=f"{loss:,.2f}"))
+        if epoch % every == 0 or epoch == total:
+            show_chart(chart, loss_curve(history, total), width="stretch",
+                               key=f"glove_live_loss_{epoch}")
+
+    result = shown_result(lambda: glove_training.train_glove(X, vocab.words, config, progress))
+    if result is None:
+        return
+    chart.empty()
+    bar.empty()
+    st.session_state[GLOVE_TRAINED] = {"corpus": name, "result": result}
 
 
 def _show_trained(name: str, result: glove_training.GloveResult) -> None:
@@ -230,7 +236,7 @@ def _show_trained(name: str, result: glove_training.GloveResult) -> None:
         if len(top) >= 3:
             coords = project(result.vectors[:len(top)], "pca", 2)
             show_chart(right, projection_scatter(coords, top, ["word"] * len(top),
-                                                  f"The {len(top)} most frequent words (PCA)"),
+                                                  t("The {n} most frequent words (PCA)", n=len(top))),
                                width="stretch", key="glove_trained_map")
         choices = result.words[:300]
         if st.session_state.get(GLOVE_PROBE) not in choices:
@@ -239,7 +245,7 @@ def _show_trained(name: str, result: glove_training.GloveResult) -> None:
                              key=GLOVE_PROBE)
         near = glove_training.small_neighbours(result.vectors, result.words, probe, 8)
         st.dataframe(pd.DataFrame([(n.word, round(n.cosine, 3)) for n in near],
-                                  columns=["word", "cosine"]), hide_index=True)
+                                  columns=[t("word"), t("cosine")]), hide_index=True)
 
 
 st.title(f"➕ {t('GloVe')}")

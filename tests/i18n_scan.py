@@ -100,7 +100,8 @@ KEPT_WORDS = {
     "Marian", "Gradio", "Streamlit", "URL", "NLL", "Rollout", "map", "reduce", "map-reduce",
     "ZWSP", "ZWJ", "ZWNJ", "English", "Pennington", "Socher", "Manning", "Mikolov", "Firth",
     "Bolukbasi", "Caliskan", "Vaswani", "Google", "Wikipedia", "Gigaword", "Shakespeare",
-    "Llama", "Bahdanau", "QK", "OpenAI", "WEAT", "SQuAD", "SST-2", "DistilBERT", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
+    "Llama", "Bahdanau", "QK", "OpenAI", "WEAT", "SQuAD", "SST-2", "DistilBERT", "gensim",
+    "CosAdd", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 # Code spans, links, identifiers, [MASK]-style tokens, HTML tags, function names in a
