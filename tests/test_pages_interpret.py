@@ -123,3 +123,15 @@ def test_token_probabilities_open_one_token(tiny_catalog):
     assert at.session_state["ld_position"] == 2  # token 3 is predicted after position 2
     assert at.text_area(key="ld_text").value == "the cat sat on the mat"
     assert memo(at, "ld_trace").n_tokens > 3 and not at.error
+
+
+def test_a_head_opens_in_the_attention_pages(tiny_catalog):
+    at = with_text(open_page(PAGE), TEXT)
+    at.session_state["ld_head_layer"] = 1
+    at.session_state["ld_head"] = 3
+    at.run()
+    assert "Head **3** of layer **1**" in all_text(at)
+    at.button(key="ld_open_attention_math").click().run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="am_text").value == TEXT
+    assert at.session_state["am_layer"] == 1 and at.session_state["am_head"] == 3
