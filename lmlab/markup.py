@@ -35,9 +35,9 @@ def unescape_markdown(text: str) -> str:
     return _ESCAPED.sub(r"\1", str(text))
 
 
-def escape_html(text: str) -> str:
-    """`text` as literal characters inside HTML (quotes too, for attributes)."""
-    return html.escape(str(text), quote=True)
+def escape_html(text: str, quote: bool = True) -> str:
+    """`text` as literal characters inside HTML (quotes too, for attributes, by default)."""
+    return html.escape(str(text), quote=quote)
 
 
 def sandboxed_frame(page: str, height: int, title: str = "interactive view") -> str:
