@@ -273,9 +273,9 @@ def build_view(capture: AttentionCapture, view: str = "head", first_layer: int =
             f'Helvetica, Arial, sans-serif;padding:4px;">'
             f'<span style="user-select:none">{_menus(view)}</span><div id="vis"></div></div>')
     scripts = [_script(vendor_js(name)) for name in VENDOR_FILES]
-    scripts += [_script(_AMD_SHIMS_JS),
+    scripts += [_script(_AMD_SHIMS_JS + FIT_WIDTH_JS),
                 _script("window.lmlabData = " + script_json({"params": params}) + ";"),
-                _script(_DECODER_JS), _script(bertviz_js(view)), _script(FIT_WIDTH_JS)]
+                _script(_DECODER_JS), _script(bertviz_js(view))]
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(capture.model_name)} · {view} view</title>"
             f"<style>body{{margin:0;}}{_THEME_CSS[theme]}</style></head><body>"
