@@ -1,6 +1,6 @@
 """Batching-engine benchmark on the real SmolLM2-135M-Instruct (embedded copy).
 
-    .venv/bin/python bench/bench_engine.py [--tokens 48] [--repeats 3] [--class-size 30]
+    .venv/bin/python bench/bench_engine.py [--tokens 48] [--repeats 3] [--class-size 30] [--threads N]
 
 Prints, from one run:
   - the layout choice: one batched decode step of 8 rows vs 8 single-row steps;
@@ -201,7 +201,11 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--class-size", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads (0: torch's default); 1 on a crowded machine")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     store = ModelStore()
     loaded = store.get(MODEL)
     params = greedy(args.tokens)

@@ -14,8 +14,8 @@ tokens per second; per-row caches would need one forward per row per step and
 give none of that. Reading prompts alone keeps each row's numbers those of a
 solo run, so greedy outputs match token for token in float32.
 
-On a CPU a long prompt is read with float32 weights and decoded in bfloat16
-(lmlab/prefill.py): each phase in the dtype that is faster for it.
+On a CPU without bfloat16 matrix instructions a long prompt is read with float32
+weights and decoded in bfloat16 (lmlab/prefill.py): each phase in its faster dtype.
 
 The thread takes the model's fair lock (lmlab/turns.py) for each step, so an
 inspection view waits at most one step; the batch then waits its turn.

@@ -256,6 +256,7 @@ def test_long_prompts_are_read_in_float32_and_decoded_in_the_models_dtype(store,
     loaded = store.get("tiny/llama-chat")  # the generation copy: bfloat16 on a CPU
     assert loaded.model.dtype == torch.bfloat16
     monkeypatch.setattr(prefill, "PREFILL_FLOAT32_MIN_TOKENS", 4)
+    monkeypatch.setenv("LMLAB_PREFILL_FLOAT32", "1")  # as on a CPU without bfloat16 matmuls
     engine = LocalEngine(loaded, prefill_chunk=3)  # several chunks per prompt
     ids = ids_of(loaded, PROMPTS[1])
     request = EngineRequest(GenerationParams(max_new_tokens=12), input_ids=ids)
