@@ -160,8 +160,12 @@ def flow_graph(trace: Trace) -> FlowGraph:
         values = trace.values[layer].to(device)  # (H_kv, T, d)
         values = values.repeat_interleave(parts.n_heads // values.shape[0], dim=0)  # (H, T, d)
         written = torch.einsum("hsd,hdc->hsc", values, weight)  # (H, T, C) what s offers via h
-        carried = torch.einsum("hts,hsc->tsc", trace.attentions[layer].to(device), written)
-        norms = carried.norm(dim=-1).cpu()  # (T, T) ‖vector from s to t‖
+        # ‖Σ_h A[h,t,s] u[h,s]‖² = Σ_{h,g} A[h,t,s] A[g,t,s] <u[h,s], u[g,s]>: a Gram matrix
+        # per source instead of a (T, T, C) tensor of vectors.
+        gram = torch.einsum("hsc,gsc->shg", written, written)  # (T, H, H)
+        weights = trace.attentions[layer].to(device)  # (H, T, T)
+        squared = torch.einsum("hts,gts,shg->ts", weights, weights, gram)
+        norms = squared.clamp_min(0).sqrt().cpu()  # (T, T) ‖vector from s to t‖
         incoming = trace.resid[layer].norm(dim=-1)  # (T,)
         total = norms.sum(-1) + incoming  # (T,)
         shares.append(norms / total[:, None])

@@ -116,6 +116,9 @@ def test_flow_graph_shares_and_paths(tiny):
     bias = parts.head_out_bias(layer)
     expected = trace.attn_out[layer, t] - (bias.detach() if bias is not None else 0)
     torch.testing.assert_close(carried, expected, atol=1e-4, rtol=0)
+    per_source = torch.einsum("hs,hsc->sc", trace.attentions[layer, :, t], written).norm(dim=-1)
+    total = per_source.sum() + trace.resid[layer, t].norm()
+    torch.testing.assert_close(graph.attention[layer, t], per_source / total, atol=1e-5, rtol=1e-4)
     edges = traced_edges(graph, T - 1, 0.0)
     assert {e[2] for e in edges if e[0] == L - 1} == {T - 1}  # the top layer ends at the target
     assert all(s <= t for _, s, t, _ in edges)
