@@ -132,7 +132,15 @@ def show_cell(capture, cell) -> None:
                   show_token=show_token(cell.query, tokens[cell.query]),
                   show_token2=show_token(cell.key, tokens[cell.key]), layer=cell.layer,
                   head=cell.head, shared=shared))
+    _step_dot(cell)
+    _step_scale(cell)
+    _step_mask(cell, qkv)
+    _step_softmax(cell, tokens)
+    _step_values(cell, qkv, tokens)
 
+
+def _step_dot(cell) -> None:
+    """The dot product of the query and key vectors, number by number."""
     st.subheader(t("1 · Dot product q · k"))
     st.markdown(t("The query vector of token {query} and the key vector of token {key} "
                   "each have d_k = {d_k} numbers. Multiply them pairwise and add up.",
@@ -144,6 +152,9 @@ def show_cell(capture, cell) -> None:
                             "q_n × k_n": cell.products}), "q_dot_k", "am_csv_qk")
     show_chart(right, viz_math.qk_products_figure(cell), key="am_fig_qk")
 
+
+def _step_scale(cell) -> None:
+    """The scaling by the model's own factor (1/√d_k for most models)."""
     st.subheader(t("2 · Scale by √d_k"))
     st.latex(rf"\frac{{q\cdot k}}{{\sqrt{{d_k}}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{cell.d_k}}}}}"
              rf" = {cell.scaled:.4f}")
@@ -154,6 +165,9 @@ def show_cell(capture, cell) -> None:
                      "numbers use the model's own factor.",
                      scale=f"{cell.scale:.5f}", number=f"{cell.d_k ** -0.5:.5f}"))
 
+
+def _step_mask(cell, qkv) -> None:
+    """What the causal mask adds to this cell."""
     st.subheader(t("3 · Mask"))
     if cell.mask == -math.inf:
         st.markdown(t("Key {key} comes **after** query {query}. A decoder may not look at the "
@@ -167,6 +181,9 @@ def show_cell(capture, cell) -> None:
         st.markdown(t("This is an encoder: there is no causal mask, every token may look at every "
                     "other (the mask adds **0**)."))
 
+
+def _step_softmax(cell, tokens) -> None:
+    """The softmax over the query's whole row of scores."""
     st.subheader(t("4 · Softmax over the whole row"))
     st.latex(r"w_{ij} = \frac{e^{s_{ij}}}{\sum_{j'} e^{s_{ij'}}},\quad "
              r"s_{ij} = \frac{q_i\cdot k_j}{\sqrt{d_k}} + m_{ij}")
@@ -181,6 +198,9 @@ def show_cell(capture, cell) -> None:
         table(row, "softmax_row", "am_csv_row")
     show_chart(right, viz_math.softmax_row_figure(cell), key="am_fig_row")
 
+
+def _step_values(cell, qkv, tokens) -> None:
+    """The head's output: the values weighted by the row, recomputed."""
     st.subheader(t("5 · Weighted sum of the values"))
     st.latex(r"\text{output}_i = \sum_j w_{ij}\, v_j")
     weights, _ = recompute_attention(qkv)

@@ -60,3 +60,19 @@ def test_every_page_has_a_lesson_in_english_and_chinese():
         for language in ("en", "zh"):
             lesson = LESSONS / language / f"{path.stem}.md"
             assert lesson.is_file() and len(lesson.read_text(encoding="utf-8")) > 150, lesson
+
+
+def test_core_files_stay_small():
+    # One job per file: a core module past ~350 lines is doing two things.
+    for path in (ROOT / "lmlab").rglob("*.py"):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= 360, f"{path.relative_to(ROOT)} has {lines} lines"
+
+
+def test_page_functions_stay_short():
+    for folder in ("pages", "components"):
+        for path in (ROOT / folder).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    length = node.end_lineno - node.lineno + 1
+                    assert length <= 60, f"{path.name}: {node.name} is {length} lines"
