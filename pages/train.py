@@ -155,11 +155,17 @@ def train_section():
     return record
 
 
-def draw_single(rec: JobRecord) -> None:
-    trainer = rec.job
+def trainer_progress(trainer) -> int:
+    """The progress bar of one trainer; returns its planned number of steps."""
     total = trainer.config.steps
     st.progress(min(1.0, trainer.step / total),
                 text=progress_text(trainer.step, total, trainer.seconds, trainer.waiting))
+    return total
+
+
+def draw_single(rec: JobRecord) -> None:
+    trainer = rec.job
+    total = trainer_progress(trainer)
     last = trainer.last
     cols = st.columns(4)
     cols[0].metric(t("Parameters"), f"{trainer.n_params:,}")
@@ -295,9 +301,7 @@ def masked_section():
 
 def draw_masked(rec: JobRecord) -> None:
     trainer = rec.job
-    total = trainer.config.steps
-    st.progress(min(1.0, trainer.step / total),
-                text=progress_text(trainer.step, total, trainer.seconds, trainer.waiting))
+    total = trainer_progress(trainer)
     st.caption(t("Loss on the hidden (masked) words only; perplexity = exp(loss)."))
     show_curves([(trainer.name, trainer.history)], None, total)
 
