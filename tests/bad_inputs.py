@@ -47,7 +47,8 @@ NUMBERS: list[tuple[str, float]] = [
 ]
 
 # Markup that must never survive from an input into what a browser renders.
-_RAW_MARKUP = re.compile(r"<\s*(script|img|svg|iframe|form|a)\b|\]\(http", re.I)
+# A backslash before it means markdown shows it as text (lmlab.markup.escape_markdown).
+_RAW_MARKUP = re.compile(r"(?<!\\)<\s*(script|img|svg|iframe|form|a)\b|(?<!\\)\]\(http", re.I)
 
 
 def is_generic(message: str) -> bool:
