@@ -101,7 +101,7 @@ KEPT_WORDS = {
     "ZWSP", "ZWJ", "ZWNJ", "English", "Pennington", "Socher", "Manning", "Mikolov", "Firth",
     "Bolukbasi", "Caliskan", "Vaswani", "Google", "Wikipedia", "Gigaword", "Shakespeare",
     "Llama", "Bahdanau", "QK", "OpenAI", "WEAT", "SQuAD", "SST-2", "DistilBERT", "gensim",
-    "CosAdd", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
+    "CosAdd", "Logit", "int8", "int4", "KB", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 # Code spans, links, identifiers, [MASK]-style tokens, HTML tags, function names in a
