@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from components.errors import shown_errors
-from components.i18n import t
+from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import session_memo
 from components.model_cache import load_model
@@ -57,11 +57,12 @@ def zero_shot_tab(loaded, text: str) -> None:
 
 def finetuned_tab(text: str) -> None:
     specs = models_for("classify")
-    names = {s.id: f"{s.name}{'' if is_available(s) else ' · needs internet'}" for s in specs}
+    names = {s.id: s.name if is_available(s) else t("{name} · needs internet", name=s.name)
+             for s in specs}
     model_id = st.selectbox(t("Classifier"), list(names), format_func=names.get,
                             key=CLS_HUB_MODEL)
     spec = next(s for s in specs if s.id == model_id)
-    st.caption(spec.description)
+    st.caption(tm(spec.description))
     if not is_available(spec):
         st.info(t("This classifier comes from the Hugging Face Hub, which is not reachable "
                   "here; the zero-shot and MiniLM tabs work offline."))

@@ -6,7 +6,7 @@ import streamlit as st
 from components import state, url_state, working_text
 from components.controls import busy_notice
 from components.errors import shown_errors
-from components.i18n import t
+from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import forget, session_memo
 from components.navigation import use_router
@@ -80,10 +80,10 @@ def lens_section(loaded, trace, text: str) -> None:
     row = min(max(st.session_state.get(LD_ROW, grid.n_rows - 1), 0), grid.n_rows - 1)
     pos = st.session_state[LD_POS]
     st.markdown(t("**{layer}**, position {pos} ({token}): the model's final prediction there is "
-                  "**{final}**, top-1 from {first} on.", layer=grid.layers[row], pos=pos,
+                  "**{final}**, top-1 from {first} on.", layer=tm(grid.layers[row]), pos=pos,
                   token=visible_token(grid.tokens[pos]),
                   final=visible_token(decoder(loaded)(grid.final_ids[pos])),
-                  first=grid.layers[grid.first_layer[pos]]))
+                  first=tm(grid.layers[grid.first_layer[pos]])))
     st.dataframe(lens_cell_rows(grid, row, pos), hide_index=True, key="ld_lens_cell")
     csv_button(grid.rows(), "logit_lens", "ld_lens_csv")
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from components.errors import shown_errors
-from components.i18n import t
+from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import peek, session_memo
 from components.model_cache import load_model
@@ -32,11 +32,12 @@ QUESTION = "Who designed the Eiffel Tower?"
 
 def extractive_tab(question: str, context: str) -> None:
     specs = models_for("answer")
-    names = {s.id: f"{s.name}{'' if is_available(s) else ' · needs internet'}" for s in specs}
+    names = {s.id: s.name if is_available(s) else t("{name} · needs internet", name=s.name)
+             for s in specs}
     model_id = st.selectbox(t("Extractive model"), list(names), format_func=names.get,
                             key=QA_EXTRACTIVE_MODEL)
     spec = next(s for s in specs if s.id == model_id)
-    st.caption(spec.description)
+    st.caption(tm(spec.description))
     if not is_available(spec):
         st.info(t("This model comes from the Hugging Face Hub, which is not reachable here; "
                   "the instruct-model tab works offline."))
