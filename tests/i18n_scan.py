@@ -109,6 +109,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 # Chinese sentence gives in brackets as a glossary entry (“词元（token，…）”).
 _CODE = re.compile(r"`[^`]*`|https?://\S+|\b\w*_\w*\b|\[[A-Z]+\]|<[^>]+>|[?&][\w=,.…-]+"
                    r"|(?<=（)[A-Za-z][A-Za-z0-9 .-]*|\b[A-Za-z]+(?=\()|\b[A-Z]{2,5}s?\b"
+                   r"|\bv\d+(?:\.\d+)*\b"  # a version: v1.1
                    r"|\b[a-z]+(?:\s*[-+−]\s*[0-9.]*\s*[a-z]+)+")  # a GloVe expression: king - man
 
 
