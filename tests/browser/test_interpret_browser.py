@@ -4,7 +4,7 @@ from tests.browser.conftest import screenshot, wait_app_idle
 
 
 def test_next_token_opens_the_logit_lens_on_the_same_text(page, streamlit_url):
-    page.goto(streamlit_url + "/next-token")
+    page.goto(streamlit_url + "/next-token", timeout=180_000)
     wait_app_idle(page, timeout=180_000)  # the first visit loads the float32 copy
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     prompt = page.get_by_label("Prompt", exact=False)
