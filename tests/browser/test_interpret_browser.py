@@ -5,21 +5,21 @@ from tests.browser.conftest import screenshot, wait_app_idle
 
 def test_next_token_opens_the_logit_lens_on_the_same_text(page, streamlit_url):
     page.goto(streamlit_url + "/next-token", timeout=180_000)
-    wait_app_idle(page, timeout=180_000)  # the first visit loads the float32 copy
+    wait_app_idle(page, timeout=600_000)  # the first visit loads the float32 copy
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     prompt = page.get_by_label("Prompt", exact=False)
     prompt.fill("The Eiffel Tower is in the city of")
     prompt.press("Control+Enter")
-    wait_app_idle(page)
+    wait_app_idle(page, timeout=600_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     page.get_by_role("button", name="Open in Look deeper").click()
-    page.wait_for_url("**/look-deeper**", timeout=60_000)
-    wait_app_idle(page, timeout=180_000)
+    page.wait_for_url("**/look-deeper**", timeout=120_000)
+    wait_app_idle(page, timeout=600_000)  # one traced forward and the lens over 30 layers
     page.get_by_role("heading", name="Look deeper").first.wait_for(timeout=60_000)
     text = page.get_by_label("Text (up to", exact=False)
     assert text.input_value() == "The Eiffel Tower is in the city of"
     lens = page.locator(".js-plotly-plot", has_text="Logit lens")
-    lens.first.wait_for(timeout=180_000)
+    lens.first.wait_for(timeout=600_000)
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "layer 29" in body and "the model's final prediction there is" in body
     # The last position's final prediction on SmolLM2 is " Paris".
