@@ -18,6 +18,7 @@ from lmlab.inputs import encode_text
 from lmlab.loading import LoadedModel
 from lmlab.model_parts import ModelParts, model_parts
 from lmlab.probability import readable_tokens
+from lmlab.turns import model_turn
 
 MAX_TRACE_TOKENS = 64  # grids of positions × layers stay readable (and the lens affordable)
 
@@ -48,8 +49,7 @@ class Trace:
 
 
 def _model_turn(loaded: LoadedModel, on_wait: Callable[[], None] | None):
-    from lmlab.generation import model_turn  # generation imports the core lazily too
-
+    """This view's turn on the shared model (other users wait, with a notice)."""
     return model_turn(loaded, on_wait)
 
 
