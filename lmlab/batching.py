@@ -35,7 +35,8 @@ import torch
 from lmlab.engine import EngineRequest, TokenEvent
 from lmlab.errors import InputError, LMLabError
 from lmlab.prefill import PrefillWeights, cast_cache
-from lmlab.sampling import IncrementalText, choose_token, new_generator, process_logits
+from lmlab.sampling import (IncrementalText, choose_token, eos_token_ids, new_generator,
+                            process_logits)
 from lmlab.turns import QueuePlace, notify_wait
 
 MAX_BATCH = int(os.environ.get("LMLAB_BATCH_SIZE", "8"))
@@ -90,7 +91,7 @@ class LocalEngine:
     def __init__(self, loaded, max_batch: int = MAX_BATCH, prefill_chunk: int = PREFILL_CHUNK):
         self.loaded, self.max_batch, self.prefill_chunk = loaded, max_batch, prefill_chunk
         self.tokenizer, self.device = loaded.tokenizer, loaded.device
-        self.eos_ids = _eos_ids(loaded)
+        self.eos_ids = eos_token_ids(loaded)
         self._cv = threading.Condition()
         self._waiting: deque[_Request] = deque()  # first come, first served
         self._reading: deque[_Request] = deque()  # admitted, prompt being read
@@ -335,15 +336,6 @@ class LocalEngine:
             self._cache = self._mask = None
             return
         self._cache, self._mask = select_rows(self._cache, self._mask, index)
-
-
-def _eos_ids(loaded) -> list[int]:
-    eos = getattr(loaded.model.generation_config, "eos_token_id", None)
-    if eos is None:
-        eos = loaded.tokenizer.eos_token_id
-    if eos is None:
-        return []
-    return [int(e) for e in eos] if isinstance(eos, (list, tuple)) else [int(eos)]
 
 
 _engines_lock = threading.Lock()

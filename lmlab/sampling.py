@@ -49,6 +49,16 @@ def choose_token(scores: torch.Tensor, params, generator: torch.Generator | None
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
+def eos_token_ids(loaded) -> list[int]:
+    """The ids that end a reply (the generation config's, else the tokenizer's)."""
+    eos = getattr(loaded.model.generation_config, "eos_token_id", None)
+    if eos is None:
+        eos = loaded.tokenizer.eos_token_id
+    if eos is None:
+        return []
+    return [int(e) for e in eos] if isinstance(eos, (list, tuple)) else [int(eos)]
+
+
 def new_generator(seed: int | None, device: str) -> torch.Generator:
     generator = torch.Generator(device=device)
     if seed is None:
