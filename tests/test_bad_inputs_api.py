@@ -7,6 +7,7 @@ input: never the generic sentence, never a traceback, never markup from the inpu
 
 from __future__ import annotations
 
+import re
 import time
 
 from bad_inputs import (MODEL_IDS, NUMBERS, TEXTS, has_raw_markup, has_traceback, is_generic,
@@ -70,6 +71,9 @@ def test_every_bad_input_on_every_endpoint(client):  # noqa: F811
     assert len(endpoints) >= 10, sorted(names)
     calls = {}  # (input name, endpoint) -> arguments
     for name, text in TEXTS:
+        # gradio_client cannot encode a lone surrogate into its request (UnicodeEncodeError
+        # in the client, before anything is sent); it goes as the U+FFFD a browser's does.
+        text = re.sub("[\ud800-\udfff]", "\ufffd", text)
         for endpoint, (build, _, model, _) in endpoints.items():
             calls[(name, endpoint)] = build(text, model)
     for name, model_id in MODEL_IDS:
