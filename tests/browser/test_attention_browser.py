@@ -17,7 +17,8 @@ def _open(page, streamlit_url):
 
 
 def _head_view(page):
-    frame = page.frame_locator(FRAME)
+    # Streamlit's frame holds a sandboxed inner frame (opaque origin) where bertviz runs.
+    frame = page.frame_locator(FRAME).frame_locator("iframe")
     frame.locator("#bertviz-lmlab #vis svg").first.wait_for(timeout=30_000)
     return frame
 
@@ -53,12 +54,7 @@ def test_user_text_cannot_run_script(page, streamlit_url):
     box.press("Control+Enter")
     wait_app_idle(page, timeout=120_000)
     frame = _head_view(page)
-    page.wait_for_function(
-        """() => {
-             const f = document.querySelector(".st-key-att_bertviz_frame iframe");
-             const texts = f && f.contentDocument && f.contentDocument.querySelectorAll("#vis svg text");
-             return texts && Array.from(texts).some(t => t.textContent.includes("end"));
-           }""", timeout=60_000)
+    frame.locator("#vis svg text", has_text="end").first.wait_for(timeout=60_000)
     labels = frame.locator("#vis svg text").all_text_contents()
     assert any("script" in label for label in labels)  # shown as text...
     assert frame.locator("img").count() == 0  # ...never parsed as HTML
