@@ -7,7 +7,7 @@ def test_next_token_opens_the_logit_lens_on_the_same_text(page, streamlit_url):
     page.goto(streamlit_url + "/next-token", timeout=180_000)
     wait_app_idle(page, timeout=600_000)  # the first visit loads the float32 copy
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-    prompt = page.get_by_label("Prompt", exact=False)
+    prompt = page.get_by_role("textbox", name="Prompt")
     prompt.fill("The Eiffel Tower is in the city of")
     prompt.press("Control+Enter")
     wait_app_idle(page, timeout=600_000)
