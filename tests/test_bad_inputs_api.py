@@ -98,9 +98,9 @@ def test_every_bad_input_on_every_endpoint(client):  # noqa: F811
     refused = [(name, e) for name, model_id in MODEL_IDS if model_id for e in endpoints
                if messages[(name, e)] is None]
     assert not refused, refused  # an id outside the catalog is refused with a sentence
-    # The sentences are about the input: an empty text is named as empty, a long one
+    # The sentences are about the input: an empty text asks for one, a long one
     # gives its limit, an unknown model id is named as not in the catalog.
-    assert "empty" in (messages[("empty", "/generate")] or "").lower()
+    assert "type a prompt" in (messages[("empty", "/generate")] or "").lower()
     assert "limit" in (messages[("1,000,000 characters", "/generate")] or "")
     assert "catalog" in (messages[("unknown model id", "/generate")] or "")
     assert "&lt;img" in (messages[("HTML as model id", "/generate")] or "")

@@ -80,7 +80,7 @@ def test_every_bad_input_on_every_page(tiny_catalog):
             box.set_value(text)
             if button and [b for b in at.button if b.label == button]:
                 [b for b in at.button if b.label == button][0].click()
-            at.run(timeout=120)
+            at.run(timeout=300)  # a slow shared machine; the table prints each page's time
             score = _score(at)
             rows.setdefault(name, {})[page] = score
             if any(score):
