@@ -5,15 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from components.errors import shown_errors
-from components.i18n import t, tm
+from components.hub_models import hub_model_choice
+from components.i18n import t
 from components.lessons import show_lesson
 from components.memo import session_memo
 from components.model_cache import load_model
 from components.navigation import use_router
 from components.sidebar import model_picker
 from lmlab import classify, embedding_classifier
-from lmlab.registry import models_for
-from lmlab.sources import is_available
 from lmlab.viz.applications import confusion_heatmap, probability_bars
 
 # This page's widget and session keys (keys shared between pages live in components.state).
@@ -56,17 +55,12 @@ def zero_shot_tab(loaded, text: str) -> None:
 
 
 def finetuned_tab(text: str) -> None:
-    specs = models_for("classify")
-    names = {s.id: s.name if is_available(s) else t("{name} · needs internet", name=s.name)
-             for s in specs}
-    model_id = st.selectbox(t("Classifier"), list(names), format_func=names.get,
-                            key=CLS_HUB_MODEL)
-    spec = next(s for s in specs if s.id == model_id)
-    st.caption(tm(spec.description))
-    if not is_available(spec):
-        st.info(t("This classifier comes from the Hugging Face Hub, which is not reachable "
-                  "here; the zero-shot and MiniLM tabs work offline."))
+    spec = hub_model_choice("classify", t("Classifier"), CLS_HUB_MODEL, t(
+        "This classifier comes from the Hugging Face Hub, which is not reachable "
+        "here; the zero-shot and MiniLM tabs work offline."))
+    if spec is None:
         return
+    model_id = spec.id
     loaded = load_model(model_id)
     if loaded is None:
         return

@@ -5,15 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from components.errors import shown_errors
-from components.i18n import t, tm
+from components.hub_models import hub_model_choice
+from components.i18n import t
 from components.lessons import show_lesson
 from components.memo import peek, session_memo
 from components.model_cache import load_model
 from components.navigation import use_router
 from components.sidebar import model_picker
 from lmlab import qa
-from lmlab.registry import models_for
-from lmlab.sources import is_available
 from lmlab.viz.applications import token_weights_html
 
 # This page's widget and session keys (keys shared between pages live in components.state).
@@ -31,17 +30,12 @@ QUESTION = "Who designed the Eiffel Tower?"
 
 
 def extractive_tab(question: str, context: str) -> None:
-    specs = models_for("answer")
-    names = {s.id: s.name if is_available(s) else t("{name} · needs internet", name=s.name)
-             for s in specs}
-    model_id = st.selectbox(t("Extractive model"), list(names), format_func=names.get,
-                            key=QA_EXTRACTIVE_MODEL)
-    spec = next(s for s in specs if s.id == model_id)
-    st.caption(tm(spec.description))
-    if not is_available(spec):
-        st.info(t("This model comes from the Hugging Face Hub, which is not reachable here; "
-                  "the instruct-model tab works offline."))
+    spec = hub_model_choice("answer", t("Extractive model"), QA_EXTRACTIVE_MODEL, t(
+        "This model comes from the Hugging Face Hub, which is not reachable here; "
+        "the instruct-model tab works offline."))
+    if spec is None:
         return
+    model_id = spec.id
     loaded = load_model(model_id, "inspect")
     if loaded is None:
         return

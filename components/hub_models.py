@@ -1,0 +1,27 @@
+"""A picker for Hub-only models (fine-tuned classifiers, extractive QA) inside a page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.i18n import t, tm
+from lmlab.registry import ModelSpec, models_for
+from lmlab.sources import where_label
+
+
+def hub_model_choice(task: str, label: str, key: str, offline_note: str) -> ModelSpec | None:
+    """The chosen catalog model for `task`, or None (with `offline_note`) when it cannot load.
+
+    `label` and `offline_note` come translated from the page; the "needs internet"
+    marking is the same rule as every other model picker (lmlab.sources.where_label).
+    """
+    specs = models_for(task)
+    names = {s.id: t("{name} · needs internet", name=s.name)
+             if where_label(s) == "needs internet" else s.name for s in specs}
+    model_id = st.selectbox(label, list(names), format_func=names.get, key=key)
+    spec = next(s for s in specs if s.id == model_id)
+    st.caption(tm(spec.description))
+    if where_label(spec) == "needs internet":
+        st.info(offline_note)
+        return None
+    return spec
