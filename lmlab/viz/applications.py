@@ -13,15 +13,15 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lmlab.viz.common import safe_texts, titled
 
-def _safe(texts: Sequence[str]) -> list[str]:
-    return [html.escape(str(t), quote=False) for t in texts]
+
+def _safe(texts) -> list[str]:
+    return safe_texts(texts)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
-    return fig
+    return titled(fig, title, height)
 
 
 def accuracy_bars(names: Sequence[str], accuracies: Sequence[float], counts: Sequence[int],

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import html
 
 import numpy as np
 import plotly.graph_objects as go
+
+from lmlab.viz.common import safe_texts, titled
 from plotly.colors import qualitative
 
 PALETTE = qualitative.Plotly
 LABELS_UP_TO = 80  # beyond this many points, labels only on hover
 
 
-def _safe(texts: list[str]) -> list[str]:
-    """Plotly reads tags like <b> or <a href> in labels: user text is escaped first."""
-    return [html.escape(str(t), quote=False) for t in texts]
+def _safe(texts) -> list[str]:
+    return safe_texts(texts)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 520) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
-    return fig
+    return titled(fig, title, height)
 
 
 def projection_scatter(coords: np.ndarray, labels: list[str], groups: list[str],
