@@ -69,7 +69,7 @@ def test_next_token_click_appends_and_steps_forward(page, streamlit_url):
     page.goto(streamlit_url + "/next-token")
     wait_app_idle(page, timeout=180_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-    prompt = page.get_by_label("Prompt", exact=False)
+    prompt = page.get_by_role("textbox", name="Prompt")
     start = prompt.input_value()
     page.locator("button", has_text="➕").first.click()
     wait_app_idle(page)
