@@ -15,7 +15,7 @@ def test_generation_streams_real_text(page, streamlit_url):
     page.goto(streamlit_url + "/generate")
     wait_app_idle(page, timeout=180_000)  # the first visit converts the embedded model once
     page.get_by_text("SmolLM2-135M-Instruct", exact=False).first.wait_for()
-    prompt = page.get_by_label("Prompt", exact=False)
+    prompt = page.get_by_role("textbox", name="Prompt")
     prompt.fill("The three primary colors are")
     prompt.press("Control+Enter")
     page.get_by_role("button", name="Generate").click()
