@@ -14,6 +14,7 @@ import threading
 import streamlit as st
 
 from components.i18n import current_language, t
+from lmlab.markup import escape_markdown
 from lmlab.quiz import Question, page_questions
 
 MAX_QUESTIONS = 3
@@ -57,8 +58,11 @@ def _ask(page: str, question: Question, language: str) -> None:
                                      ensure_ascii=False).encode()).hexdigest()[:10]
     key = f"quiz_{page}_{question.id}_{digest}"
     with st.container(border=True, key=f"{key}_box"):
-        choice = st.radio(question.in_language(language), range(len(options)), index=None,
-                          format_func=options.__getitem__, key=key)
+        # The question is shown as text above the choices, so the radio's own label stays
+        # short: pages' controls keep unique names for screen readers and browser tests.
+        st.markdown(f"**{escape_markdown(question.in_language(language))}**")
+        choice = st.radio(t("Your answer"), range(len(options)), index=None,
+                          format_func=options.__getitem__, key=key, label_visibility="collapsed")
         if st.button(t("Check"), key=f"{key}_check"):
             st.session_state[f"{key}_checked"] = True
         if not st.session_state.get(f"{key}_checked"):
