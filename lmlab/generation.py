@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from lmlab import inputs
 from lmlab.errors import InputError, LMLabError
 from lmlab.loading import LoadedModel
 from lmlab.streaming import STREAM_INTERVAL_S, stream_events, stream_ids, stream_text  # noqa: F401
@@ -102,21 +103,15 @@ class GenerationParams:
 
 def encode_prompt(loaded: LoadedModel, prompt: str, max_new_tokens: int) -> torch.Tensor:
     """Token ids (1, T) for a prompt, or InputError with one clear sentence."""
-    if prompt is None or not prompt.strip():
-        raise InputError("Please type a prompt first.")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise InputError(f"The prompt is {len(prompt):,} characters long; the limit is "
-                         f"{MAX_PROMPT_CHARS:,}.")
-    ids = loaded.tokenizer(prompt, return_tensors="pt")["input_ids"]
     room = loaded.context_length - int(max_new_tokens)
     if room <= 0:
         raise InputError(f"{max_new_tokens} new tokens do not fit in this model's context of "
                          f"{loaded.context_length:,} tokens; ask for fewer.")
-    if ids.shape[1] > room:
-        raise InputError(f"The prompt is {ids.shape[1]:,} tokens; with {max_new_tokens} new tokens "
-                         f"it must stay under {room:,} tokens (the model's context is "
-                         f"{loaded.context_length:,}).")
-    return ids
+    return inputs.encode_text(
+        loaded, prompt, what="The prompt", max_tokens=room, max_chars=MAX_PROMPT_CHARS,
+        empty="Please type a prompt first.",
+        why=f"{max_new_tokens} new tokens must fit in the model's context of "
+            f"{loaded.context_length:,}")
 
 
 def normalize_params(params: GenerationParams) -> tuple[GenerationParams, list[str]]:
