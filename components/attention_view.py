@@ -2,8 +2,8 @@
 
 A rerun (moving a slider, switching tab) reuses the captured weights and the
 built HTML instead of running the model or rebuilding the page again. The
-cache is a small per-session dict, not st.cache_resource: captures belong to
-one user's text, and the shared model cache stays the only resource cache.
+cache is the session memo (components.memo): captures belong to one user's
+text, so they are kept per session, never in the process-wide model cache.
 """
 
 from __future__ import annotations
