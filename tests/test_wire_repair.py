@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
@@ -28,6 +29,13 @@ def test_repair_makes_the_message_parse_with_a_replacement_mark():
     assert msg.rerun_script.widget_states.widgets[0].string_value == "king \ufffd queen"
 
 
+def _run_alone(coroutine):
+    """Run a coroutine on its own loop in its own thread: a browser test earlier in the same
+    process may leave an event loop running on this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_the_websocket_hands_streamlit_repaired_bytes_and_leaves_good_ones_alone():
     from starlette.websockets import WebSocket
 
@@ -46,7 +54,7 @@ def test_the_websocket_hands_streamlit_repaired_bytes_and_leaves_good_ones_alone
 
     socket = WebSocket({"type": "websocket", "path": "/", "headers": []}, receive, send)
     socket.client_state = socket.application_state = type(socket.client_state).CONNECTED
-    first = asyncio.run(socket.receive_bytes())
-    second = asyncio.run(socket.receive_bytes())
+    first = _run_alone(socket.receive_bytes())
+    second = _run_alone(socket.receive_bytes())
     assert _parses(first) and b"\xef\xbf\xbd" in first
     assert second == good
