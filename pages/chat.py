@@ -9,6 +9,7 @@ from components.i18n import t, tm
 from components import url_state, working_text
 from components.lessons import show_lesson
 from components.sidebar import model_picker
+from lmlab.markup import escape_markdown
 from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHARS,
                         base_model_note, build_chat_prompt, small_model_note,
                         what_the_model_reads, chat_params, chat_stream,
@@ -83,7 +84,9 @@ elif chat_ready and small_model_note(loaded):
 
 for message in history:
     with st.chat_message(message["role"]):
-        st.markdown(message["content"])  # raw HTML shows as text
+        # Raw HTML shows as text; what the user typed shows as typed, links and images too.
+        user_typed = message["role"] == "user"
+        st.markdown(escape_markdown(message["content"]) if user_typed else message["content"])
         if message.get("stopped"):
             st.caption("⏹ " + t("Stopped: this reply is what had arrived."))
 
@@ -101,12 +104,19 @@ message = st.chat_input(t("Message (up to {max_message_chars} characters)",
                           max_message_chars=f"{MAX_MESSAGE_CHARS:,}"),
                         key=CHAT_INPUT, disabled=not chat_ready)
 wants_reply = st.session_state.pop(CHAT_REGENERATE + "_wanted", False)
+params, param_notes = chat_params(max_new, temperature)
 if message is not None:
-    with shown_errors():  # empty or too long, or a bad system prompt: the history is unchanged
-        check_system_prompt(system_prompt)
-        history.append({"role": "user", "content": check_message(message)})
+    # Empty, too long, a bad system prompt, or a message that cannot fit the model's context
+    # even alone: refused before it joins the history, which stays as it was.
+    with shown_errors():
+        turn = {"role": "user", "content": check_message(message)}
+        if chat_ready:
+            build_chat_prompt(loaded, system_prompt, [*history, turn], params.max_new_tokens)
+        else:
+            check_system_prompt(system_prompt)
+        history.append(turn)
         with st.chat_message("user"):
-            st.markdown(message)
+            st.markdown(escape_markdown(turn["content"]))
         wants_reply = True
 
 
@@ -115,8 +125,7 @@ def forget_pending() -> None:
 
 
 if wants_reply and chat_ready and history and history[-1]["role"] == "user":
-    params, notes = chat_params(max_new, temperature)
-    for note in notes:
+    for note in param_notes:
         st.caption(tm(note))
     with shown_errors(on_error=forget_pending):
         prompt = build_chat_prompt(loaded, system_prompt, history, params.max_new_tokens)

@@ -1,5 +1,6 @@
 """AppTest runs of the chat, next-token, token-lens and decoding-lab pages on tiny models."""
 
+from lmlab.markup import unescape_markdown
 from apptest_helpers import all_text, open_page
 
 from components import state
@@ -26,8 +27,10 @@ def test_chat_two_turns_keeps_history(tiny_catalog):
     history = at.session_state["chat_history"]
     assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
     assert history[2]["content"] == "<script>alert(1)</script> and you?"
-    shown = [m for m in at.markdown if m.value == history[2]["content"]]
-    assert shown and not any(m.allow_html for m in shown)  # markdown shows HTML as plain text
+    # Shown as typed: escaped for markdown, never as HTML.
+    shown = [m for m in at.markdown if unescape_markdown(m.value) == history[2]["content"]]
+    assert shown and not any(m.allow_html for m in shown)
+    assert all(m.value != history[2]["content"] for m in shown)
     assert not at.error
 
 
