@@ -9,16 +9,19 @@ from lmlab.registry import ModelSpec, models_for
 from lmlab.sources import where_label
 
 
-def hub_model_choice(task: str, label: str, key: str, offline_note: str) -> ModelSpec | None:
+def hub_model_choice(task: str, label: str, key: str, offline_note: str, *,
+                     disabled: bool = False) -> ModelSpec | None:
     """The chosen catalog model for `task`, or None (with `offline_note`) when it cannot load.
 
     `label` and `offline_note` come translated from the page; the "needs internet"
-    marking is the same rule as every other model picker (lmlab.sources.where_label).
+    marking is the same rule as every other model picker (lmlab.sources.where_label);
+    `disabled` when a teacher's link locks the choice.
     """
     specs = models_for(task)
     names = {s.id: t("{name} · needs internet", name=s.name)
              if where_label(s) == "needs internet" else s.name for s in specs}
-    model_id = st.selectbox(label, list(names), format_func=names.get, key=key)
+    model_id = st.selectbox(label, list(names), format_func=names.get, key=key,
+                            disabled=disabled)
     spec = next(s for s in specs if s.id == model_id)
     st.caption(tm(spec.description))
     if where_label(spec) == "needs internet":

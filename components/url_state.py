@@ -15,7 +15,7 @@ flags (read in components/presenter.py) disable or hide chosen settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import streamlit as st
@@ -86,6 +86,21 @@ def flag(name: str, key: str, default: bool, *, what: str) -> Setting:
             raise InputError(f"The link's {what} should be 1 or 0, so the default is shown.")
         return raw.lower() in ("1", "true")
     return Setting(name, key, default, parse, lambda v: "1" if v else "0")
+
+
+def checked(setting: Setting, check: Callable[[Any], Any], *, what: str) -> Setting:
+    """`setting`, whose value from a link must also pass the page's own check (a core
+    function that raises InputError): what the page would refuse gets its sentence and
+    the default, not a refusal later on the page."""
+    def parse(raw: str) -> Any:
+        value = setting.parse(raw)
+        try:
+            check(value)
+        except InputError as error:
+            raise InputError(f"{error} The link's {what} is not used: the page's own "
+                             f"{what} is shown.") from None
+        return value
+    return replace(setting, parse=parse)
 
 
 def _show(x: float) -> str:

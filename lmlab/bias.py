@@ -167,14 +167,20 @@ class PronounRow:
         return float(np.log2(max(self.first, 1e-30) / max(self.second, 1e-30)))
 
 
-@torch.inference_mode()
-def pronoun_probabilities(loaded: LoadedModel, template: str, occupations,
-                          pronouns: tuple[str, str] = ("he", "she")) -> list[PronounRow]:
-    """P(" he") and P(" she") as the next token(s) after the template, per occupation."""
+def check_template(template) -> str:
+    """A template of at most MAX_TEMPLATE_CHARS with {occupation} in it, or one sentence."""
     template = check_text(template, what="The template", max_chars=MAX_TEMPLATE_CHARS, strip=True)
     if "{occupation}" not in template:
         raise InputError("The template needs {occupation} where the occupation goes, "
                          "for example: The {occupation} said that")
+    return template
+
+
+@torch.inference_mode()
+def pronoun_probabilities(loaded: LoadedModel, template: str, occupations,
+                          pronouns: tuple[str, str] = ("he", "she")) -> list[PronounRow]:
+    """P(" he") and P(" she") as the next token(s) after the template, per occupation."""
+    template = check_template(template)
     occupations = parse_words(occupations, "The occupations", max_words=40)
     tok = loaded.tokenizer
     continuations = [list(tok(" " + p, add_special_tokens=False)["input_ids"]) for p in pronouns]

@@ -4,16 +4,22 @@ and a classifier trained live on MiniLM sentence embeddings."""
 import pandas as pd
 import streamlit as st
 
+from components import url_state, working_text
 from components.errors import shown_errors
 from components.hub_models import hub_model_choice
-from components.i18n import t
+from components.i18n import labels as figure_texts, t
 from components.lessons import show_lesson
 from components.memo import session_memo
 from components.model_cache import load_model
 from components.navigation import use_router
+from components.presenter import show_chart
+from components.quiz import offer
 from components.sidebar import model_picker
 from lmlab import classify, embedding_classifier
+from lmlab.quiz_applications import top_label
+from lmlab.registry import models_for
 from lmlab.viz.applications import confusion_heatmap, probability_bars
+from lmlab.viz.common import safe_texts
 
 # This page's widget and session keys (keys shared between pages live in components.state).
 CLS_TEXT = "classify_text"
@@ -26,25 +32,48 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 use_router()
 
 SAMPLE = "The soup was cold, but the waiter was so kind that we still had a lovely evening."
+LABELS = "positive, negative, neutral"
+MAX_LABELS_CHARS = 300
 
 
-def zero_shot_tab(loaded, text: str) -> None:
+def bind_settings() -> url_state.PageURL:
+    """?model=…&text=…&labels=…&classifier=…&held_out=…: the view a link opens."""
+    url = url_state.PageURL("classify")
+    url.bind(working_text.model_setting("generate"),
+             url_state.text("text", CLS_TEXT, SAMPLE, max_chars=classify.MAX_TEXT_CHARS),
+             url_state.checked(url_state.text("labels", CLS_LABELS, LABELS,
+                                              max_chars=MAX_LABELS_CHARS, what="labels"),
+                               classify.check_labels, what="labels"),
+             url_state.number("held_out", CLS_HELD_OUT, 0.25, low=0.1, high=0.5,
+                              what="held-out share", integer=False))
+    classifiers = [s.id for s in models_for("classify")]
+    if classifiers:
+        url.bind(url_state.choice("classifier", CLS_HUB_MODEL, classifiers[0], classifiers,
+                                  what="classifier"))
+    return url
+
+
+def zero_shot_tab(url: url_state.PageURL, loaded, text: str) -> None:
     st.caption(t("The text goes into a prompt that asks for one of the labels; each label is "
                  "scored by the probability the model gives it as the next tokens, then the "
                  "scores are renormalized over the labels so they sum to 1."))
-    labels = st.text_input(t("Labels (comma-separated)"), "positive, negative, neutral",
-                           key=CLS_LABELS, max_chars=300)
+    labels = st.text_input(url.label("labels", t("Labels (comma-separated)")),
+                           max_chars=MAX_LABELS_CHARS, **url.kw("labels"))
     if loaded is None:
         return
     with shown_errors():
         result = session_memo("classify_zero_shot", (loaded.spec.id, text, labels),
                               lambda: classify.zero_shot(loaded, text, labels))
-        st.plotly_chart(probability_bars(result.labels, result.probs,
-                                         f"{loaded.spec.name}: “{result.best}”"),
-                        width="stretch", key="classify_zero_shot_chart")
-        table = pd.DataFrame({"label": result.labels, "renormalized": result.probs,
-                              "P(label | prompt)": result.label_mass,
-                              "continuations scored": [" + ".join(v) for v in result.variants]})
+        quiz = top_label(result.labels, result.probs)
+        if quiz is not None:  # the end-of-page quiz, from these probabilities
+            offer(quiz)
+        best = safe_texts([result.best])[0]
+        show_chart(st, probability_bars(result.labels, result.probs,
+                                        f"{loaded.spec.name}: “{best}”", texts=figure_texts()),
+                   width="stretch", key="classify_zero_shot_chart")
+        table = pd.DataFrame({t("label"): result.labels, t("renormalized"): result.probs,
+                              t("P(label | prompt)"): result.label_mass,
+                              t("continuations scored"): [" + ".join(v) for v in result.variants]})
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button(t("Download CSV"), table.to_csv(index=False), "zero_shot.csv",
                            "text/csv", key="classify_zero_shot_csv")
@@ -54,10 +83,11 @@ def zero_shot_tab(loaded, text: str) -> None:
             st.code(result.prompt, language=None)
 
 
-def finetuned_tab(text: str) -> None:
-    spec = hub_model_choice("classify", t("Classifier"), CLS_HUB_MODEL, t(
-        "This classifier comes from the Hugging Face Hub, which is not reachable "
-        "here; the zero-shot and MiniLM tabs work offline."))
+def finetuned_tab(url: url_state.PageURL, text: str) -> None:
+    spec = hub_model_choice("classify", url.label("classifier", t("Classifier")), CLS_HUB_MODEL,
+                            t("This classifier comes from the Hugging Face Hub, which is not "
+                              "reachable here; the zero-shot and MiniLM tabs work offline."),
+                            disabled=url.locked("classifier"))
     if spec is None:
         return
     model_id = spec.id
@@ -67,19 +97,21 @@ def finetuned_tab(text: str) -> None:
     with shown_errors():
         result = session_memo("classify_finetuned", (model_id, text),
                               lambda: classify.classify_finetuned(loaded, text))
-        st.plotly_chart(probability_bars(result.labels, result.probs,
-                                         f"{spec.name}: “{result.best}”"),
-                        width="stretch", key="classify_finetuned_chart")
+        best = safe_texts([result.best])[0]
+        show_chart(st, probability_bars(result.labels, result.probs, f"{spec.name}: “{best}”",
+                                        texts=figure_texts()),
+                   width="stretch", key="classify_finetuned_chart")
 
 
-def minilm_tab(text: str) -> None:
+def minilm_tab(url: url_state.PageURL, text: str) -> None:
     examples = embedding_classifier.load_examples()
     counts = pd.Series([e.label for e in examples]).value_counts().to_dict()
     st.caption(t("A logistic regression learns from MiniLM sentence embeddings of LM Lab's own "
                  "{n} labelled sentences ({counts}); the held-out part is never seen in "
                  "training.", n=len(examples),
-                 counts=", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
-    held_out = st.slider(t("Held-out share"), 0.1, 0.5, 0.25, 0.05, key=CLS_HELD_OUT)
+                 counts=", ".join(f"{t(k)} {v}" for k, v in sorted(counts.items()))))
+    held_out = st.slider(url.label("held_out", t("Held-out share")), 0.1, 0.5, step=0.05,
+                         **url.kw("held_out"))
     encoder = load_model(MINILM)
     if encoder is None:
         return
@@ -89,16 +121,18 @@ def minilm_tab(text: str) -> None:
                                    lambda: embedding_classifier.train(encoder, examples, held_out))
         left, right = st.columns(2)
         left.metric(t("Held-out accuracy"), f"{trained.accuracy:.1%}",
-                    f"{len(trained.test)} held out · {trained.train_size} trained on",
-                    delta_color="off")
+                    t("{held_out} held out · {trained} trained on", held_out=len(trained.test),
+                      trained=trained.train_size), delta_color="off")
         result = embedding_classifier.predict(trained, encoder, text)
-        left.plotly_chart(probability_bars(result.labels, result.probs, f"“{result.best}”"),
-                          width="stretch", key="classify_minilm_chart")
-        right.plotly_chart(confusion_heatmap(trained.confusion, trained.labels,
-                                             "Held-out confusion matrix"),
-                           width="stretch", key="classify_confusion_chart")
-        wrong = pd.DataFrame([(e.text, e.label, p) for e, p in zip(trained.test, trained.predicted)
-                              if e.label != p], columns=["sentence", "true", "predicted"])
+        show_chart(left, probability_bars([t(k) for k in result.labels], result.probs,
+                                          f"“{t(result.best)}”", texts=figure_texts()),
+                   width="stretch", key="classify_minilm_chart")
+        show_chart(right, confusion_heatmap(trained.confusion, [t(k) for k in trained.labels],
+                                            t("Held-out confusion matrix"), texts=figure_texts()),
+                   width="stretch", key="classify_confusion_chart")
+        wrong = pd.DataFrame([(e.text, t(e.label), t(p))
+                              for e, p in zip(trained.test, trained.predicted) if e.label != p],
+                             columns=[t("sentence"), t("true label"), t("predicted label")])
         st.caption(t("Held-out sentences it got wrong: {n}", n=len(wrong)))
         st.dataframe(wrong, hide_index=True, width="stretch")
         st.download_button(t("Download CSV"), wrong.to_csv(index=False), "minilm_errors.csv",
@@ -107,14 +141,16 @@ def minilm_tab(text: str) -> None:
 
 st.title(f"😊 {t('Sentiment')}")
 show_lesson("classify")
+url = bind_settings()
 loaded = model_picker("generate")
-text = st.text_area(t("Text to classify (up to {n} characters)", n=f"{classify.MAX_TEXT_CHARS:,}"),
-                    SAMPLE, key=CLS_TEXT, height=100, max_chars=classify.MAX_TEXT_CHARS)
+text = st.text_area(url.label("text", t("Text to classify (up to {n} characters)",
+                                        n=f"{classify.MAX_TEXT_CHARS:,}")),
+                    height=100, max_chars=classify.MAX_TEXT_CHARS, **url.kw("text"))
 zero_tab, hub_tab, minilm = st.tabs([t("Zero-shot (language model)"), t("Fine-tuned classifier"),
                                      t("Trained live on MiniLM")])
 with zero_tab:
-    zero_shot_tab(loaded, text)
+    zero_shot_tab(url, loaded, text)
 with hub_tab:
-    finetuned_tab(text)
+    finetuned_tab(url, text)
 with minilm:
-    minilm_tab(text)
+    minilm_tab(url, text)

@@ -4,13 +4,17 @@ and the same arithmetic for GPT-2, GPT-3 and a 70B model."""
 import pandas as pd
 import streamlit as st
 
+from components import url_state, working_text
 from components.errors import shown_errors
-from components.i18n import t
+from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import forget, peek, session_memo
 from components.navigation import use_router
+from components.presenter import show_chart
+from components.quiz import offer
 from components.sidebar import model_picker
 from lmlab import compute
+from lmlab.quiz_applications import float16_memory
 from lmlab.viz.applications import cost_bars
 
 # This page's widget and session keys (keys shared between pages live in components.state).
@@ -34,9 +38,21 @@ def model_panel(cost: compute.ModelCost) -> None:
         f"{name} {compute.human_bytes(b)}" for name, b in memory.items())))
 
 
-def speed_panel(loaded, cost: compute.ModelCost) -> None:
-    tokens = st.slider(t("Tokens to generate for the measurement"), 8, compute.MAX_MEASURE_TOKENS,
-                       32, 8, key=COMPUTE_TOKENS)
+def cost_table(rows: list[compute.ScaledRow]) -> pd.DataFrame:
+    """The scaled rows with translated headers; the core's notes read in the page's language."""
+    return pd.DataFrame([{
+        t("model"): tm(r.name), t("parameters"): f"{r.parameters:.3g}",
+        t("FLOPs per token"): f"{r.flops_per_token:.3g}",
+        t("float16 weights"): compute.human_bytes(r.memory["float16"]),
+        t("int4 weights"): compute.human_bytes(r.memory["int4"]),
+        t("s per token here"): f"{r.seconds_per_token:.3g}",
+        t("training FLOPs ≈ 6ND"): f"{r.training_flops:.3g}" if r.training_flops else "—",
+        t("note"): tm(r.note)} for r in rows])
+
+
+def speed_panel(url: url_state.PageURL, loaded, cost: compute.ModelCost) -> None:
+    tokens = st.slider(url.label("tokens", t("Tokens to generate for the measurement")), 8,
+                       compute.MAX_MEASURE_TOKENS, step=8, **url.kw("tokens"))
     key = (loaded.spec.id, loaded.dtype, tokens)
     if st.button(t("Measure again"), key=COMPUTE_MEASURE):
         forget("compute_speed")
@@ -47,23 +63,20 @@ def speed_panel(loaded, cost: compute.ModelCost) -> None:
     speed = peek("compute_speed", key)
     if speed is None:
         return
-    st.metric(t("Measured on this machine"), f"{speed.tokens_per_second:,.1f} tokens/s",
-              f"{speed.tokens} tokens in {speed.seconds:.2f} s after a {speed.prompt_tokens}-token "
-              "prompt", delta_color="off")
+    st.metric(t("Measured on this machine"),
+              t("{rate} tokens/s", rate=f"{speed.tokens_per_second:,.1f}"),
+              t("{tokens} tokens in {seconds} s after a {prompt}-token prompt",
+                tokens=speed.tokens, seconds=f"{speed.seconds:.2f}", prompt=speed.prompt_tokens),
+              delta_color="off")
     rows = compute.scaled(cost, speed)
-    st.plotly_chart(cost_bars([r.name for r in rows], [r.memory["float16"] / 1e9 for r in rows],
-                              "Memory for the weights alone (float16)", "GB (log scale)"),
-                    width="stretch", key="compute_memory_chart")
-    st.plotly_chart(cost_bars([r.name for r in rows], [r.seconds_per_token for r in rows],
-                              "Seconds per token at the FLOP rate measured here",
-                              "seconds (log scale)"), width="stretch", key="compute_time_chart")
-    table = pd.DataFrame([{"model": r.name, "parameters": f"{r.parameters:.3g}",
-                           "FLOPs per token": f"{r.flops_per_token:.3g}",
-                           "float16 weights": compute.human_bytes(r.memory["float16"]),
-                           "int4 weights": compute.human_bytes(r.memory["int4"]),
-                           "s per token here": f"{r.seconds_per_token:.3g}",
-                           "training FLOPs ≈ 6ND": f"{r.training_flops:.3g}" if r.training_flops
-                           else "—", "note": r.note} for r in rows])
+    names = [tm(r.name) for r in rows]
+    show_chart(st, cost_bars(names, [r.memory["float16"] / 1e9 for r in rows],
+                             t("Memory for the weights alone (float16)"), t("GB (log scale)")),
+               width="stretch", key="compute_memory_chart")
+    show_chart(st, cost_bars(names, [r.seconds_per_token for r in rows],
+                             t("Seconds per token at the FLOP rate measured here"),
+                             t("seconds (log scale)")), width="stretch", key="compute_time_chart")
+    table = cost_table(rows)
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(t("Download CSV"), table.to_csv(index=False), "compute_cost.csv",
                        "text/csv", key="compute_csv")
@@ -71,9 +84,14 @@ def speed_panel(loaded, cost: compute.ModelCost) -> None:
 
 st.title(f"💰 {t('Compute cost')}")
 show_lesson("compute")
+url = url_state.PageURL("compute")  # ?model=…&tokens=…
+url.bind(working_text.model_setting("generate"),
+         url_state.number("tokens", COMPUTE_TOKENS, 32, low=8, high=compute.MAX_MEASURE_TOKENS,
+                          what="number of tokens to generate"))
 loaded = model_picker("generate")
 if loaded is not None:
     with shown_errors():
         cost = compute.model_cost(loaded)
+        offer(float16_memory(cost.parameters))  # the end-of-page quiz, from the counted weights
         model_panel(cost)
-        speed_panel(loaded, cost)
+        speed_panel(url, loaded, cost)

@@ -4,16 +4,21 @@ probabilities, or the instruct model's answer with the context coloured by salie
 import pandas as pd
 import streamlit as st
 
+from components import url_state, working_text
 from components.errors import shown_errors
 from components.hub_models import hub_model_choice
-from components.i18n import t
+from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import peek, session_memo
 from components.model_cache import load_model
 from components.navigation import use_router
+from components.quiz import offer
 from components.sidebar import model_picker
 from lmlab import qa
+from lmlab.quiz_applications import most_salient_token
+from lmlab.registry import models_for
 from lmlab.viz.applications import token_weights_html
+from lmlab.viz.tokens import visible_token
 
 # This page's widget and session keys (keys shared between pages live in components.state).
 QA_CONTEXT = "qa_context"
@@ -29,10 +34,27 @@ CONTEXT = ("The Eiffel Tower was built for the 1889 World's Fair in Paris. It wa
 QUESTION = "Who designed the Eiffel Tower?"
 
 
-def extractive_tab(question: str, context: str) -> None:
-    spec = hub_model_choice("answer", t("Extractive model"), QA_EXTRACTIVE_MODEL, t(
-        "This model comes from the Hugging Face Hub, which is not reachable here; "
-        "the instruct-model tab works offline."))
+def bind_settings() -> url_state.PageURL:
+    """?model=…&context=…&question=…&extractive=…: the view a link opens."""
+    url = url_state.PageURL("qa")
+    url.bind(working_text.model_setting("chat"),
+             url_state.text("context", QA_CONTEXT, CONTEXT, max_chars=qa.MAX_CONTEXT_CHARS,
+                            what="context"),
+             url_state.text("question", QA_QUESTION, QUESTION, max_chars=qa.MAX_QUESTION_CHARS,
+                            what="question"))
+    extractive = [s.id for s in models_for("answer")]
+    if extractive:
+        url.bind(url_state.choice("extractive", QA_EXTRACTIVE_MODEL, extractive[0], extractive,
+                                  what="model for extractive answers"))
+    return url
+
+
+def extractive_tab(url: url_state.PageURL, question: str, context: str) -> None:
+    spec = hub_model_choice("answer", url.label("extractive", t("Extractive model")),
+                            QA_EXTRACTIVE_MODEL,
+                            t("This model comes from the Hugging Face Hub, which is not "
+                              "reachable here; the instruct-model tab works offline."),
+                            disabled=url.locked("extractive"))
     if spec is None:
         return
     model_id = spec.id
@@ -44,15 +66,15 @@ def extractive_tab(question: str, context: str) -> None:
                             lambda: qa.extract_answer(loaded, question, context))
         c1, c2, c3 = st.columns(3)
         c1.metric(t("Answer"), span.answer or "—")
-        c2.metric("P(start)", f"{span.start_prob:.1%}")
-        c3.metric("P(end)", f"{span.end_prob:.1%}")
+        c2.metric(t("P(start)"), f"{span.start_prob:.1%}")
+        c3.metric(t("P(end)"), f"{span.end_prob:.1%}")
         weights = [s + e for s, e in zip(span.start_probs, span.end_probs)]
         marked = [span.start_token <= i <= span.end_token for i in range(len(span.tokens))]
         st.caption(t("Each context token shaded by P(start) + P(end); the answer span is "
                      "underlined."))
         st.html(token_weights_html(span.tokens, weights, marked))
-        table = pd.DataFrame({"token": span.tokens, "P(start)": span.start_probs,
-                              "P(end)": span.end_probs})
+        table = pd.DataFrame({t("token"): span.tokens, t("P(start)"): span.start_probs,
+                              t("P(end)"): span.end_probs})
         st.dataframe(table, hide_index=True, width="stretch", height=260)
         st.download_button(t("Download CSV"), table.to_csv(index=False), "qa_span.csv",
                            "text/csv", key="qa_span_csv")
@@ -70,10 +92,13 @@ def generative_tab(loaded, question: str, context: str) -> None:
             with st.spinner(t("Generating the answer and its saliency…")):
                 result = session_memo("qa_generated", key,
                                       lambda: qa.generate_answer(loaded, question, context))
+            quiz = most_salient_token(result.tokens, result.saliency, visible_token)
+            if quiz is not None:  # the end-of-page quiz, from these saliency values
+                offer(quiz)
             st.markdown(f"**{t('Answer')}**")
             st.text(result.answer)  # model text, shown as plain text
             st.caption(t("Context tokens shaded by saliency ({method}); hover for the value.",
-                         method=result.method))
+                         method=tm(result.method)))
             st.html(token_weights_html(result.tokens, result.saliency))
             with st.expander(t("The prompt the model read")):
                 st.code(result.prompt, language=None)
@@ -81,11 +106,14 @@ def generative_tab(loaded, question: str, context: str) -> None:
 
 st.title(f"❓ {t('Question answering')}")
 show_lesson("qa")
-context = st.text_area(t("Context (up to {n} characters)", n=f"{qa.MAX_CONTEXT_CHARS:,}"), CONTEXT,
-                       key=QA_CONTEXT, height=140, max_chars=qa.MAX_CONTEXT_CHARS)
-question = st.text_input(t("Question"), QUESTION, key=QA_QUESTION, max_chars=qa.MAX_QUESTION_CHARS)
+url = bind_settings()
+context = st.text_area(url.label("context", t("Context (up to {n} characters)",
+                                              n=f"{qa.MAX_CONTEXT_CHARS:,}")),
+                       height=140, max_chars=qa.MAX_CONTEXT_CHARS, **url.kw("context"))
+question = st.text_input(url.label("question", t("Question")), max_chars=qa.MAX_QUESTION_CHARS,
+                         **url.kw("question"))
 gen_tab, span_tab = st.tabs([t("Instruct model (offline)"), t("Extractive model")])
 with gen_tab:
     generative_tab(model_picker("chat", purpose="inspect"), question, context)
 with span_tab:
-    extractive_tab(question, context)
+    extractive_tab(url, question, context)

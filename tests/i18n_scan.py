@@ -99,7 +99,7 @@ KEPT_WORDS = {
     "Top-k", "top-k", "Top-p", "top-p", "exp", "log", "logit", "logits", "test", "argmax", "cos", "MASK",
     "Marian", "Gradio", "Streamlit", "URL", "NLL", "Rollout", "map", "reduce", "map-reduce",
     "ZWSP", "ZWJ", "ZWNJ", "English", "Pennington", "Socher", "Manning", "Mikolov", "Firth",
-    "Bolukbasi", "Caliskan", "Vaswani", "Google", "Wikipedia", "Gigaword", "Shakespeare",
+    "Bolukbasi", "Caliskan", "Gonen", "Goldberg", "Vaswani", "Google", "Wikipedia", "Gigaword", "Shakespeare",
     "Llama", "Bahdanau", "QK", "OpenAI", "WEAT", "SQuAD", "SST-2", "DistilBERT", "gensim",
     "CosAdd", "Logit", "int8", "int4", "KB", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
 }

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lmlab.viz.common import safe_texts, titled
+from lmlab.viz.labels import Labels, tr
 
 
 def _safe(texts) -> list[str]:
@@ -38,41 +39,44 @@ def accuracy_bars(names: Sequence[str], accuracies: Sequence[float], counts: Seq
 
 
 def probability_bars(labels: Sequence[str], probs: Sequence[float], title: str,
-                     x_title: str = "probability") -> go.Figure:
-    """Class probabilities as horizontal bars, in the order given."""
+                     x_title: str = "probability", texts: Labels = None) -> go.Figure:
+    """Class probabilities as horizontal bars, in the order given (`texts`: axis language)."""
     fig = go.Figure(go.Bar(x=list(map(float, probs)), y=_safe(labels), orientation="h",
                            text=[f"{p:.1%}" for p in probs], textposition="auto",
                            hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=x_title, range=[0, 1], tickformat=".0%")
+    fig.update_xaxes(title=tr(texts, x_title), range=[0, 1], tickformat=".0%")
     return _layout(fig, title, max(220, 40 * len(labels) + 120))
 
 
-def confusion_heatmap(matrix: np.ndarray, labels: Sequence[str], title: str) -> go.Figure:
+def confusion_heatmap(matrix: np.ndarray, labels: Sequence[str], title: str,
+                      texts: Labels = None) -> go.Figure:
     """Rows: the true label; columns: the predicted one; each cell a count."""
     labels = _safe(labels)
     fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues",
                                text=matrix, texttemplate="%{text}",
-                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
-    fig.update_yaxes(title="true label", autorange="reversed")
-    fig.update_xaxes(title="predicted label", side="bottom")
+                               hovertemplate=tr(texts, "true %{y}, predicted %{x}: %{z}")
+                               + "<extra></extra>"))
+    fig.update_yaxes(title=tr(texts, "true label"), autorange="reversed")
+    fig.update_xaxes(title=tr(texts, "predicted label"), side="bottom")
     return _layout(fig, title, 380)
 
 
 def paired_bars(rows: Sequence[str], first: Sequence[float], second: Sequence[float],
-                names: tuple[str, str], title: str, x_title: str = "probability") -> go.Figure:
+                names: tuple[str, str], title: str, x_title: str = "probability",
+                texts: Labels = None) -> go.Figure:
     """Two bars per row side by side (e.g. P(he) and P(she) after each occupation)."""
     rows = _safe(rows)
     fig = go.Figure([go.Bar(y=rows, x=list(first), name=html.escape(names[0]), orientation="h"),
                      go.Bar(y=rows, x=list(second), name=html.escape(names[1]), orientation="h")])
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=x_title)
+    fig.update_xaxes(title=tr(texts, x_title))
     return _layout(fig, title, max(320, 36 * len(rows) + 140))
 
 
 def projection_strip(words: Sequence[str], values: Sequence[float], title: str,
-                     negative: str, positive: str) -> go.Figure:
+                     negative: str, positive: str, texts: Labels = None) -> go.Figure:
     """Words placed on one axis by their projection on a direction, sorted."""
     order = np.argsort(values)
     words = [_safe(words)[i] for i in order]
@@ -80,7 +84,8 @@ def projection_strip(words: Sequence[str], values: Sequence[float], title: str,
     colours = ["#d62728" if v > 0 else "#1f77b4" for v in values]
     fig = go.Figure(go.Bar(x=values, y=words, orientation="h", marker_color=colours,
                            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.update_xaxes(title=f"← {html.escape(negative)}   projection   {html.escape(positive)} →",
+    fig.update_xaxes(title=f"← {html.escape(negative)}   {tr(texts, 'projection')}   "
+                           f"{html.escape(positive)} →",
                      zeroline=True)
     return _layout(fig, title, max(320, 22 * len(words) + 140))
 
