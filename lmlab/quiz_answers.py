@@ -90,3 +90,33 @@ def most_surprising_token(tokens: list[TokenScore], shown) -> Question:
                "taller its bar.",
          "zh": "惊异度 = −log₂ P：模型给一个词元的概率越低，它的柱子越高。"},
         live=True)
+
+
+def lens_first_layer(grid, position: int, shown) -> Question:
+    """"From which layer on does the logit lens rank the final prediction top?": the lens's own
+    first_layer at `position` (a LensGrid: row 0 = embeddings, row r = after layer r − 1)."""
+    best = int(grid.first_layer[position])
+    rows = grid.n_rows
+    # A few rows spread over the depth, the answer among them, shown in layer order.
+    spread = {round(i * (rows - 1) / (OPTIONS - 1)) for i in range(OPTIONS)} if rows > 1 else {0}
+    picks = sorted(({best} | spread))
+    while len(picks) > OPTIONS:  # drop the spread row nearest the answer, never the answer
+        picks.remove(min((p for p in picks if p != best), key=lambda p: abs(p - best)))
+
+    def name(row: int) -> dict[str, str]:
+        if row == 0:
+            return {"en": "the embeddings (before layer 0)", "zh": "嵌入层（第 0 层之前）"}
+        return {"en": f"after layer {row - 1}", "zh": f"第 {row - 1} 层之后"}
+
+    token = shown(grid.top_texts[-1][position][0])  # the last row's top-1 is the model's output
+    return Question(
+        "lens_first_layer",
+        {"en": f"At position {position}, from which point on does the logit lens rank the "
+               f"model's final prediction “{token}” first (and keep it first)?",
+         "zh": f"在位置 {position}，逻辑透镜从哪一处起把模型的最终预测“{token}”排在第一"
+               "（并一直保持第一）？"},
+        [name(r) for r in picks], picks.index(best),
+        {"en": "The ring in the logit lens marks this row for every position; before it, the "
+               "residual stream does not yet point to the final answer.",
+         "zh": "逻辑透镜里的圆圈为每个位置标出了这一行；在它之前，残差流还没有指向最终答案。"},
+        live=True)

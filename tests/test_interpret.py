@@ -219,3 +219,58 @@ def test_smollm2_lens_components_patching_and_ig(smollm):
     # the gap it measures.
     result = saliency_text(smollm, "The capital of France is", steps=8)
     assert result.token == " Paris" and result.f_baseline == pytest.approx(0.0, abs=1e-6)
+
+
+def figure_texts(fig) -> list[str]:
+    """Every text a figure shows: title, axis titles and ticks, legend names, hover, colourbar."""
+    spec = fig.to_plotly_json()
+    layout = spec["layout"]
+    texts = [layout.get("title", {}).get("text", "")]
+    for axis in ("xaxis", "yaxis"):
+        texts.append(layout.get(axis, {}).get("title", {}).get("text", "") or "")
+        texts += [str(v) for v in layout.get(axis, {}).get("ticktext", []) or []]
+    for trace in spec["data"]:
+        texts.append(trace.get("name") or "")
+        texts.append(((trace.get("colorbar") or {}).get("title") or {}).get("text", "") or "")
+        for field in ("hovertext", "y"):
+            values = trace.get(field)
+            rows = values if isinstance(values, (list, tuple)) else []
+            for row in rows:
+                texts += [str(v) for v in (row if isinstance(row, (list, tuple)) else [row])
+                          if v is not None]
+    return [t for t in texts if t]
+
+
+def test_figures_speak_the_readers_language(tiny):
+    """With the Chinese table, no English word is left in the lens, share, flow and patching
+    figures (tokens of the text, code and kept names aside); without it they stay English."""
+    from i18n_scan import KEPT_WORDS, english_words, model_words
+    from lmlab.i18n import table
+    from lmlab.viz.interpret import (contributions_heatmap, flow_figure, lens_heatmap,
+                                     patching_heatmap)
+
+    trace = trace_text(tiny, TEXT)
+    grid = logit_lens(trace, decode(tiny))
+    share = contributions(trace, 2)
+    edges = traced_edges(flow_graph(trace), 2, 0.0)
+    restored = torch.tensor([[0.5, float("nan")], [1.0, 0.0]])
+    zh = table("zh")
+
+    def figures(labels):
+        return {"lens": lens_heatmap(grid, labels=labels),
+                "shares": contributions_heatmap(share, labels=labels),
+                "flow": flow_figure(trace.tokens, trace.n_layers, edges, 2, labels=labels),
+                "patching": patching_heatmap(restored, ["a", "b"], trace.tokens[:2], "t",
+                                             labels=labels)}
+
+    allowed = KEPT_WORDS | model_words() | {"MLP"}
+    pieces = " ".join([TEXT, *trace.tokens, *(t for row in grid.top_texts for cell in row
+                                             for t in cell)]).lower()
+    for name, fig in figures(zh).items():
+        left = [w for text in figure_texts(fig) for w in english_words(text, allowed, pieces)]
+        assert not left, (name, sorted(set(left)))
+    english = " ".join(" ".join(figure_texts(f)) for f in figures(None).values())
+    for words in ("Logit lens", "after layer 0", "residual states", "not run", "final prediction"):
+        assert words in english
+    chinese = " ".join(" ".join(figure_texts(f)) for f in figures(zh).values())
+    assert "逻辑透镜" in chinese and "第 0 层之后" in chinese and "未运行" in chinese

@@ -135,3 +135,94 @@ def test_a_head_opens_in_the_attention_pages(tiny_catalog):
     assert not at.exception, at.exception
     assert at.text_area(key="am_text").value == TEXT
     assert at.session_state["am_layer"] == 1 and at.session_state["am_head"] == 3
+
+
+def test_patching_and_saliency_in_chinese_show_no_english(tiny_catalog):
+    """The results only appear after a button: rendered in Chinese, they hold no English
+    (notes from the core, metrics, headers), and the lens table's columns are Chinese."""
+    from components import i18n, state
+    from test_i18n_complete import english_left, open_in
+
+    i18n.MISSING.clear()
+    at = open_in("zh", PAGE)
+    at.text_input(key="ld_patch_clean").set_value("a king and a queen")
+    at.text_input(key="ld_patch_corrupted").set_value("a queen and a king")
+    at.text_input(key="ld_patch_answer").set_value(" ruled")  # several tokens: a note
+    at.text_input(key="ld_patch_wrong").set_value(" walked")
+    at.button(key="ld_patch_run").click().run()
+    at.button(key="ld_patch_heads_run").click().run()
+    at.button(key="ld_saliency_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["ld_patch_result"]["heads"] is not None
+    assert any("第一个词元" in i.value for i in at.info)  # the core's note, translated
+    assert not english_left(at), english_left(at)
+    assert not i18n.MISSING, sorted(i18n.MISSING)
+    cell = next(df.value for df in at.dataframe if "排名" in df.value.columns)
+    assert list(cell["排名"]) == [1, 2, 3, 4, 5]
+    assert at.session_state[state.LANGUAGE] == "zh"
+
+
+def tab_shown(at) -> int:
+    return at.get("tab_container")[0].proto.tab_container.default_tab_index
+
+
+def test_a_link_opens_its_view_and_a_language_switch_keeps_it(tiny_catalog):
+    from components import state
+    from test_url_state import open_link
+
+    at = open_link(PAGE, text=TEXT, view="saliency")
+    assert tab_shown(at) == 3 and at.session_state["ld_view"] == "saliency"
+    assert at.query_params["view"] == "saliency"
+    at.session_state[state.LANGUAGE] = "zh"
+    at.run()
+    assert tab_shown(at) == 3 and at.tabs[3].label == "显著性"
+    at = open_link(PAGE, text=TEXT, view="nope")
+    assert any("view that this page does not have" in w.value for w in at.warning)
+    assert tab_shown(at) == 0 and at.query_params["view"] == "lens"
+
+
+def test_a_link_sets_the_flow_and_saliency_tokens(tiny_catalog):
+    from test_url_state import open_link
+
+    at = with_text(open_page(PAGE), TEXT)
+    trace = memo(at, "ld_trace")
+    second = trace.logits[2].topk(5).indices.tolist()[1]  # the model's 2nd choice after #2
+    last = trace.logits[-1].topk(5).indices.tolist()[3]
+    at = open_link(PAGE, text=TEXT, pos="2", token=str(second), target=str(last), head="-1",
+                   layer="1", row="1")
+    assert not at.warning, [w.value for w in at.warning]
+    assert "**layer 0**, position 2" in all_text(at)  # lens row 1: after layer 0
+    assert at.selectbox(key="ld_flow_token").value == second
+    assert at.selectbox(key="ld_saliency_token").value == last
+    assert "MLP of layer 1" in all_text(at)
+    at = open_link(PAGE, text=TEXT, pos="2", token="999999", head="9", row="-3")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "predicted token that this page does not have" in warnings
+    assert "head 9" in warnings and "row -3" in warnings
+    top = trace.logits[2].topk(1).indices.tolist()[0]
+    assert at.selectbox(key="ld_flow_token").value == top and at.session_state["ld_head"] == 0
+
+
+def click_tab(at, label: str):
+    """What the browser sends when a student clicks a tab (AppTest has no tab clicks)."""
+    states = at._tree.get_widget_states()
+    clicked = states.widgets.add()
+    clicked.id = at.get("tab_container")[0].proto.tab_container.id
+    clicked.string_value = label
+    at._run(widget_state=states)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_clicked_tab_goes_into_the_link_in_any_language(tiny_catalog):
+    from components import state
+    from test_i18n_complete import open_in
+
+    at = click_tab(open_in("zh", PAGE), "信息流")
+    assert at.session_state["ld_view"] == "flow" and at.query_params["view"] == "flow"
+    assert tab_shown(at) == 1
+    at.session_state[state.LANGUAGE] = "en"
+    at.run()
+    assert tab_shown(at) == 1 and at.tabs[1].label == "Information flow"
+    click_tab(at, "Activation patching")
+    assert at.query_params["view"] == "patching" and tab_shown(at) == 2

@@ -88,3 +88,53 @@ def test_greedy_question_ignores_temperature(store):
     cold = greedy_next_token(top_next_tokens(loaded, logits, 0.2, 10), logits, visible_token)
     best = visible_token(loaded.tokenizer.decode([int(torch.argmax(logits))]))
     assert hot.option_texts("en")[hot.answer] == cold.option_texts("en")[cold.answer] == best
+
+
+def test_lens_first_layer_question_is_the_lens_own_ring(store):
+    """The live Look deeper question: its right option is the lens's first top-1 row."""
+    from lmlab.lens import logit_lens
+    from lmlab.quiz_answers import lens_first_layer
+    from lmlab.residual import trace_text
+
+    loaded = store.get("tiny/llama-chat", "inspect")
+    trace = trace_text(loaded, "the cat sat on the mat")
+    grid = logit_lens(trace, lambda i: loaded.tokenizer.decode([i]))
+    for position in range(grid.n_tokens):
+        question = lens_first_layer(grid, position, visible_token)
+        # Recomputed here from the lens probabilities: the first row from which the model's
+        # final prediction is the top token and stays so up to the last row.
+        final = grid.final_ids[position]
+        tops = [grid.top_ids[r][position][0] for r in range(grid.n_rows)]
+        first = next(r for r in range(grid.n_rows) if all(t == final for t in tops[r:]))
+        name = "the embeddings (before layer 0)" if first == 0 else f"after layer {first - 1}"
+        assert question.option_texts("en")[question.answer] == name
+        assert question.option_texts("zh")[question.answer] != name
+        assert visible_token(loaded.tokenizer.decode([final])) in question.text["en"]
+
+
+def test_lens_first_layer_question_on_a_deep_model_keeps_four_options_in_order():
+    from types import SimpleNamespace
+
+    from lmlab.quiz_answers import OPTIONS, lens_first_layer
+
+    for first in (0, 1, 7, 15, 29, 30):
+        grid = SimpleNamespace(first_layer=[first], n_rows=31, top_texts=[[["x"]]] * 31)
+        question = lens_first_layer(grid, 0, str)
+        texts = question.option_texts("en")
+        assert len(texts) == OPTIONS == len(set(texts))
+        rows = [0 if t.startswith("the embeddings") else int(t.split()[-1]) + 1 for t in texts]
+        assert rows == sorted(rows) and rows[question.answer] == first
+
+
+def test_look_deeper_quiz_answer_is_the_lens(tiny_catalog):
+    at = open_page("pages/interpret.py")
+    grid = list(at.session_state["memo:ld_lens"].values())[-1]
+    position = at.session_state["ld_position"]
+    first = grid.first_layer[position]
+    right = "the embeddings (before layer 0)" if first == 0 else f"after layer {first - 1}"
+    radio = quiz_radio(at, "lens_first_layer")
+    check(at, radio, right)
+    assert any("Right" in s.value for s in at.success), [e.value for e in at.error]
+    wrong = next(o for o in radio.options if o != right)
+    check(at, quiz_radio(at, "lens_first_layer"), wrong)
+    assert any(right in e.value for e in at.error)

@@ -12,6 +12,7 @@ import html
 
 import plotly.graph_objects as go
 
+from lmlab.viz.labels import Labels, tr
 from lmlab.viz.tokens import visible_token
 
 _MAX_CELL_TEXT = 24  # positions up to which the lens prints the top token in every cell
@@ -25,6 +26,11 @@ def _position_labels(tokens: list[str]) -> list[str]:
     return [f"{i}·{_label(t)}" for i, t in enumerate(tokens)]
 
 
+def _row_name(labels: Labels, row: int) -> str:
+    """Lens row `row`: 0 is the embeddings, r is the residual after layer r − 1."""
+    return tr(labels, "embeddings") if row == 0 else tr(labels, "layer {n}", n=row - 1)
+
+
 def _click_layer(xs: list, ys: list, custom: list, hover: list[str], size: int) -> go.Scatter:
     """Invisible square markers on the cells: what a click selects."""
     return go.Scatter(x=xs, y=ys, mode="markers", customdata=custom, hovertext=hover,
@@ -32,7 +38,7 @@ def _click_layer(xs: list, ys: list, custom: list, hover: list[str], size: int) 
                       marker=dict(symbol="square", size=size, opacity=0.01, color="#000"))
 
 
-def lens_heatmap(grid) -> go.Figure:
+def lens_heatmap(grid, labels: Labels = None) -> go.Figure:
     """Positions × layers: colour = probability of the top token, text = that token.
 
     Hover shows the top 5; a ring marks, per position, the first layer from which the
@@ -41,26 +47,29 @@ def lens_heatmap(grid) -> go.Figure:
     xs = _position_labels(grid.tokens)
     z = grid.top_probs[:, :, 0].tolist()  # (L+1, T)
     text = [[_label(cell[0]) for cell in row] for row in grid.top_texts]
+    layers = [_row_name(labels, r) for r in range(grid.n_rows)]
     hover, cx, cy, custom = [], [], [], []
-    for r, layer in enumerate(grid.layers):
+    for r, layer in enumerate(layers):
         for p in range(grid.n_tokens):
             tops = "<br>".join(f"{_label(t)} {q:.1%}" for t, q in zip(
                 grid.top_texts[r][p], grid.top_probs[r, p].tolist()))
-            hover.append(f"{layer} · position {p} ({xs[p]})<br>{tops}<br>final prediction "
-                         f"{float(grid.final_token_prob[r, p]):.1%}")
+            hover.append(tr(labels, "{layer} · position {pos} ({token})", layer=layer, pos=p,
+                            token=xs[p]) + f"<br>{tops}<br>" + tr(
+                labels, "final prediction {p}", p=f"{float(grid.final_token_prob[r, p]):.1%}"))
             cx.append(xs[p])
             cy.append(layer)
             custom.append([r, p])
     fig = go.Figure(go.Heatmap(
-        z=z, x=xs, y=grid.layers, colorscale="Viridis", zmin=0, zmax=1, hoverinfo="skip",
+        z=z, x=xs, y=layers, colorscale="Viridis", zmin=0, zmax=1, hoverinfo="skip",
         text=text if grid.n_tokens <= _MAX_CELL_TEXT else None, texttemplate="%{text}",
-        textfont=dict(size=9), colorbar=dict(title="top-1 prob")))
+        textfont=dict(size=9), colorbar=dict(title=tr(labels, "top-1 prob"))))
     fig.add_trace(_click_layer(cx, cy, custom, hover, 14))
     fig.add_trace(go.Scatter(
-        x=xs, y=[grid.layers[r] for r in grid.first_layer], mode="markers", name="first top-1",
+        x=xs, y=[layers[r] for r in grid.first_layer], mode="markers",
+        name=tr(labels, "first top-1"),
         marker=dict(symbol="circle-open", size=13, color="#f97316", line=dict(width=2)),
         hoverinfo="skip"))
-    fig.update_layout(title=f"Logit lens · {html.escape(grid.model_name)}",
+    fig.update_layout(title=tr(labels, "Logit lens · {model}", model=html.escape(grid.model_name)),
                       height=max(360, 22 * grid.n_rows + 140), margin=dict(l=10, r=10, t=50, b=10),
                       clickmode="event+select", dragmode=False,
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right"))
@@ -76,12 +85,12 @@ def lens_cell_rows(grid, row: int, position: int) -> list[dict]:
                                            grid.top_probs[row, position].tolist()))]
 
 
-def contributions_heatmap(share) -> go.Figure:
+def contributions_heatmap(share, labels: Labels = None) -> go.Figure:
     """Layers × (heads, MLP): each component's share of the chosen token's logit."""
     L, H = share.heads.shape
-    columns = [f"head {h}" for h in range(H)] + ["MLP"]
+    columns = [tr(labels, "head {head}", head=h) for h in range(H)] + ["MLP"]
     z = [share.heads[layer].tolist() + [float(share.mlp[layer])] for layer in range(L)]
-    rows = [f"layer {i}" for i in range(L)]
+    rows = [tr(labels, "layer {n}", n=i) for i in range(L)]
     bound = max(1e-9, max(abs(v) for row in z for v in row))
     cx, cy, custom, hover = [], [], [], []
     for layer in range(L):
@@ -89,12 +98,13 @@ def contributions_heatmap(share) -> go.Figure:
             cx.append(name)
             cy.append(rows[layer])
             custom.append([layer, c if c < H else -1])
-            hover.append(f"layer {layer} · {name}: {z[layer][c]:+.3f}")
+            hover.append(f"{rows[layer]} · {name}: {z[layer][c]:+.3f}")
     fig = go.Figure(go.Heatmap(z=z, x=columns, y=rows, colorscale="RdBu", zmid=0, zmin=-bound,
-                               zmax=bound, hoverinfo="skip", colorbar=dict(title="logit")))
+                               zmax=bound, hoverinfo="skip", colorbar=dict(title="logit")))  # a word kept as is
     fig.add_trace(_click_layer(cx, cy, custom, hover, 14))
-    fig.update_layout(title=f"What wrote “{_label(share.token)}” at position {share.position}"
-                            f" (logit {share.logit:.2f})",
+    fig.update_layout(title=tr(labels, "What wrote “{token}” at position {pos} (logit {logit})",
+                               token=_label(share.token), pos=share.position,
+                               logit=f"{share.logit:.2f}"),
                       height=max(320, 18 * L + 140), margin=dict(l=10, r=10, t=50, b=10),
                       clickmode="event+select", dragmode=False)
     fig.update_xaxes(type="category")
@@ -103,7 +113,7 @@ def contributions_heatmap(share) -> go.Figure:
 
 
 def flow_figure(tokens: list[str], n_layers: int, edges: list[tuple[int, int, int, float]],
-                position: int) -> go.Figure:
+                position: int, labels: Labels = None) -> go.Figure:
     """The information-flow graph: nodes are (position, layer boundary), edges carry shares.
 
     An edge (l, s, t, w) goes from position s below layer l to position t above it; its
@@ -121,36 +131,41 @@ def flow_figure(tokens: list[str], n_layers: int, edges: list[tuple[int, int, in
         if lx:
             fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", hoverinfo="skip",
                                      line=dict(width=width, color="#2563eb"), opacity=0.6,
-                                     name=f"share {low:.2f}–{min(high, 1):.2f}"))
+                                     name=tr(labels, "share {low}–{high}", low=f"{low:.2f}",
+                                             high=f"{min(high, 1):.2f}")))
     used = {(layer, s) for layer, s, _, _ in edges} | {(layer + 1, t) for layer, _, t, _ in edges}
     used.add((n_layers, position))
     nodes = sorted(used)
+    states = [_row_name(labels, 0)] + [tr(labels, "after layer {n}", n=i) for i in range(n_layers)]
     fig.add_trace(go.Scatter(
         x=[p for _, p in nodes], y=[layer for layer, _ in nodes], mode="markers",
         marker=dict(size=7, color=["#f97316" if (lay, p) == (n_layers, position) else "#334155"
                                    for lay, p in nodes]),
-        hovertext=[f"{xs[p]} · {'embeddings' if lay == 0 else f'after layer {lay - 1}'}"
-                   for lay, p in nodes], hoverinfo="text", name="residual states"))
-    fig.update_layout(title=f"Information flow into position {position} ({xs[position]})",
+        hovertext=[f"{xs[p]} · {states[lay]}" for lay, p in nodes], hoverinfo="text",
+        name=tr(labels, "residual states")))
+    fig.update_layout(title=tr(labels, "Information flow into position {pos} ({token})",
+                               pos=position, token=xs[position]),
                       height=max(380, 16 * n_layers + 160), margin=dict(l=10, r=10, t=50, b=10),
                       legend=dict(orientation="h", y=-0.15))
     fig.update_xaxes(tickmode="array", tickvals=list(range(len(tokens))), ticktext=xs,
                      tickangle=-60, range=[-0.5, len(tokens) - 0.5])
     fig.update_yaxes(tickmode="array", tickvals=list(range(n_layers + 1)),
-                     ticktext=["embeddings"] + [f"after layer {i}" for i in range(n_layers)],
+                     ticktext=states,
                      title="")
     return fig
 
 
-def patching_heatmap(restored, row_labels: list[str], tokens: list[str], title: str) -> go.Figure:
+def patching_heatmap(restored, row_labels: list[str], tokens: list[str], title: str,
+                     labels: Labels = None) -> go.Figure:
     """Restored fraction per patched cell (rows × positions); 1 = clean answer fully back."""
     xs = _position_labels(tokens)
     z = [[None if v != v else float(v) for v in row] for row in restored.tolist()]  # NaN -> gap
-    hover = [[f"{row_labels[r]} · {xs[p]}: " + ("not run" if v is None else f"{v:.1%} restored")
+    hover = [[f"{row_labels[r]} · {xs[p]}: " + (tr(labels, "not run") if v is None else
+                                                 tr(labels, "{p} restored", p=f"{v:.1%}"))
               for p, v in enumerate(vals)] for r, vals in enumerate(z)]
     fig = go.Figure(go.Heatmap(z=z, x=xs, y=row_labels, colorscale="RdBu", zmid=0, zmin=-1,
                                zmax=1, hovertext=hover, hoverinfo="text",
-                               colorbar=dict(title="restored", tickformat=".0%")))
+                               colorbar=dict(title=tr(labels, "restored"), tickformat=".0%")))
     fig.update_layout(title=html.escape(title), height=max(320, 18 * len(row_labels) + 140),
                       margin=dict(l=10, r=10, t=50, b=10))
     fig.update_xaxes(type="category", tickangle=-60)
