@@ -52,7 +52,7 @@ def show_quiz(page: str) -> None:
 
 
 def _ask(page: str, question: Question, language: str) -> None:
-    options = question.option_texts(language)
+    options = question.option_texts(language)  # live ones may hold what a user typed
     # A new text gives a live question new options: a new key starts it afresh.
     digest = hashlib.sha1(json.dumps([question.id, question.options, question.answer],
                                      ensure_ascii=False).encode()).hexdigest()[:10]
@@ -62,7 +62,8 @@ def _ask(page: str, question: Question, language: str) -> None:
         # short: pages' controls keep unique names for screen readers and browser tests.
         st.markdown(f"**{escape_markdown(question.in_language(language))}**")
         choice = st.radio(t("Your answer"), range(len(options)), index=None,
-                          format_func=options.__getitem__, key=key, label_visibility="collapsed")
+                          format_func=lambda i: escape_markdown(options[i]), key=key,
+                          label_visibility="collapsed")
         if st.button(t("Check"), key=f"{key}_check"):
             st.session_state[f"{key}_checked"] = True
         if not st.session_state.get(f"{key}_checked"):
@@ -74,5 +75,5 @@ def _ask(page: str, question: Question, language: str) -> None:
             st.success("✅ " + t("Right.") + (f" {explain}" if explain else ""))
         else:
             st.error("❌ " + t("Not quite: the answer is “{answer}”.",
-                                answer=options[question.answer])
+                                answer=escape_markdown(options[question.answer]))
                      + (f" {explain}" if explain else ""))

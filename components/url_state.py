@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import streamlit as st
 
 from components import state
+from components.i18n import tm
 from lmlab.errors import InputError
 from lmlab.inputs import plain_text
 from lmlab.share_link import MAX_URL_CHARS, pack_text, query_string, unpack_text
@@ -48,7 +49,7 @@ def text(name: str, key: str, default: Any, *, max_chars: int, what: str = "text
         value = unpack_text(raw)
         if len(value) > max_chars:
             raise InputError(f"The link's {what} has {len(value):,} characters, more than this "
-                             f"page takes ({max_chars:,}), so the page's own {what} is shown.")
+                             f"page takes ({max_chars:,}); the page keeps its own.")
         return plain_text(value)
     return Setting(name, key, default, parse, pack_text, shared)
 
@@ -59,11 +60,12 @@ def number(name: str, key: str, default: float, *, low: float, high: float, what
         try:
             value = float(raw)
         except ValueError:
-            raise InputError(f"The link's {what} is not a number, so {what} "
-                             f"{_show(default)} is shown.") from None
+            raise InputError(f"The link's {what} is not a number; the page shows its "
+                             f"default, {_show(default)}.") from None
         if integer and value != int(value) or not low <= value <= high:
             raise InputError(f"The link asks for {what} {_show(value)}, but here it goes from "
-                             f"{_show(low)} to {_show(high)}, so {what} {_show(default)} is shown.")
+                             f"{_show(low)} to {_show(high)}; the page shows its default, "
+                             f"{_show(default)}.")
         return int(value) if integer else value
     return Setting(name, key, default, parse, _show)
 
@@ -74,8 +76,8 @@ def choice(name: str, key: str, default: Any, options: Sequence[Any], *, what: s
 
     def parse(raw: str) -> Any:
         if raw not in by_text:
-            raise InputError(f"The link names a {what} that this page does not have, so "
-                             f"the default {what} is shown.")
+            raise InputError(f"The link names a {what} that this page does not have; the "
+                             "page shows its default.")
         return by_text[raw]
     return Setting(name, key, default, parse, str, shared)
 
@@ -83,7 +85,7 @@ def choice(name: str, key: str, default: Any, options: Sequence[Any], *, what: s
 def flag(name: str, key: str, default: bool, *, what: str) -> Setting:
     def parse(raw: str) -> bool:
         if raw.lower() not in ("1", "0", "true", "false"):
-            raise InputError(f"The link's {what} should be 1 or 0, so the default is shown.")
+            raise InputError(f"The link's {what} should be 1 or 0; the page shows its default.")
         return raw.lower() in ("1", "true")
     return Setting(name, key, default, parse, lambda v: "1" if v else "0")
 
@@ -97,8 +99,7 @@ def checked(setting: Setting, check: Callable[[Any], Any], *, what: str) -> Sett
         try:
             check(value)
         except InputError as error:
-            raise InputError(f"{error} The link's {what} is not used: the page's own "
-                             f"{what} is shown.") from None
+            raise InputError(f"{error} The link's {what} is not used; the page keeps its own.") from None
         return value
     return replace(setting, parse=parse)
 
@@ -151,7 +152,7 @@ class PageURL:
                 st.session_state[setting.key] = setting.parse(raw)
                 return
             except InputError as error:
-                st.warning(str(error), icon="🔗")
+                st.warning(tm(str(error)), icon="🔗")
                 st.session_state[setting.key] = setting.initial()
                 return
         if is_locked(setting.name) and setting.name in seen:

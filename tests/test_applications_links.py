@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from components import state
 from lmlab import bias, compute
 from lmlab.registry import get_spec
+from lmlab.markup import unescape_markdown
 from lmlab.share_link import unpack_text
 from lmlab.sources import offline_available
 
@@ -57,8 +58,13 @@ def quiz_radio(at, question_id: str):
     return found[0]
 
 
+def shown_options(radio) -> list[str]:
+    """The options as the student reads them (the page escapes them for markdown)."""
+    return [unescape_markdown(o) for o in radio.options]
+
+
 def answered(at, radio, option: str) -> bool:
-    radio.set_value(radio.options.index(option)).run()
+    radio.set_value(shown_options(radio).index(option)).run()
     at.button(key=f"{radio.key}_check").click().run()
     assert not at.exception, at.exception
     return any("Right" in s.value for s in at.success)
@@ -204,5 +210,5 @@ def test_qa_live_quiz_is_the_most_salient_token(tiny_catalog):
     _, result = last_memo(at, "qa_generated")
     top = int(np.argmax(result.saliency))
     radio = quiz_radio(at, "most_salient_token")
-    [option] = [o for o in radio.options if o.startswith(f"#{top} ")]
+    [option] = [o for o in shown_options(radio) if o.startswith(f"#{top} ")]
     assert answered(at, radio, option)

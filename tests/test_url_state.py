@@ -125,7 +125,7 @@ def test_link_sets_the_widgets_and_a_change_is_written_back(tiny_catalog, page, 
 
 def test_unknown_model_gets_a_sentence_and_the_default(tiny_catalog):
     at = open_link("pages/next_token.py", model="no-such/model", text="hello")
-    assert "does not have, so the default model is shown" in " ".join(w.value for w in at.warning)
+    assert "names a model that this page does not have; the page shows its default" in " ".join(w.value for w in at.warning)
     assert widget(at, state.model_key("generate")).value == "tiny/llama-chat"
     assert at.query_params["model"] == "tiny/llama-chat"
     assert not at.error
@@ -144,7 +144,7 @@ def test_layer_999_gets_a_sentence_and_layer_0(tiny_catalog):
 def test_text_of_100000_characters_is_refused_with_a_sentence(tiny_catalog):
     at = open_link("pages/token_lens.py", text="word " * 20_000)
     warnings = " ".join(w.value for w in at.warning)
-    assert "100,000 characters" in warnings and "own text is shown" in warnings
+    assert "100,000 characters" in warnings and "the page keeps its own" in warnings
     assert widget(at, "lens_text").value.startswith("The cat sat on the mat")
     assert not at.error
 
