@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +29,7 @@ import pandas as pd  # noqa: E402
 import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
+from bench.timing import best_interleaved, lap_timer, plain_forward  # noqa: E402
 from lmlab.attention import (MAX_TOKENS, attention_rollout, capture_attention,  # noqa: E402
                              first_token_score, head_entropy_bits, previous_token_score,
                              summarize_heads)
@@ -47,14 +47,7 @@ TEXT = ("The lighthouse stood at the end of a long stone pier, and every night i
 def page_steps(loaded, text: str) -> tuple[dict[str, float], object]:
     """Seconds per step of one page run (what Streamlit executes: every tab's code runs)."""
     times: dict[str, float] = {}
-    start = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal start
-        now = time.perf_counter()
-        times[name] = now - start
-        start = now
-
+    lap = lap_timer(times)
     capture = capture_attention(loaded, text, 0)  # components.attention_view.capture_for
     lap("capture (eager forward + attentions)")
     head_page = build_view(capture, "head", 0, "light")  # the default bertviz tab
@@ -82,13 +75,6 @@ def page_steps(loaded, text: str) -> tuple[dict[str, float], object]:
     return times, (capture, head_page, sizes)
 
 
-def plain_forward(loaded, ids: torch.Tensor) -> float:
-    start = time.perf_counter()
-    with loaded.lock, torch.inference_mode():
-        loaded.model(input_ids=ids)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
@@ -104,14 +90,8 @@ def main() -> None:
 
     page_steps(loaded, text)  # warm-up: eager switch, plotly/bertviz imports, file reads
     plain_forward(loaded, ids)
-    best_steps: dict[str, float] = {}
-    best_page = best_forward = float("inf")
-    for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits both
-        best_forward = min(best_forward, plain_forward(loaded, ids))
-        steps, (capture, head_page, sizes) = page_steps(loaded, text)
-        best_page = min(best_page, sum(steps.values()))
-        for name, seconds in steps.items():
-            best_steps[name] = min(best_steps.get(name, float("inf")), seconds)
+    best_forward, best_page, best_steps, (capture, head_page, sizes) = best_interleaved(
+        args.repeats, lambda: plain_forward(loaded, ids), lambda: page_steps(loaded, text))
     assert capture.n_tokens == MAX_TOKENS
 
     print(f"\nattention page on {capture.n_tokens} tokens ({capture.n_layers} layers x "

@@ -27,6 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from bench.timing import best_interleaved, lap_timer, plain_forward  # noqa: E402
 from lmlab.flow import contributions, flow_graph, traced_edges  # noqa: E402
 from lmlab.lens import logit_lens  # noqa: E402
 from lmlab.loading import ModelStore  # noqa: E402
@@ -43,14 +44,7 @@ CORRUPTED = "After a long day we agreed that the Colosseum is in the city of"
 
 def lens_and_flow(loaded, ids: torch.Tensor) -> dict[str, float]:
     times: dict[str, float] = {}
-    start = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal start
-        now = time.perf_counter()
-        times[name] = now - start
-        start = now
-
+    lap = lap_timer(times)
     decode = lambda i: loaded.tokenizer.decode([i])  # noqa: E731
     trace = trace_ids(loaded, ids)
     lap("traced forward (eager + hooks)")
@@ -64,13 +58,6 @@ def lens_and_flow(loaded, ids: torch.Tensor) -> dict[str, float]:
     return times
 
 
-def plain_forward(loaded, ids: torch.Tensor) -> float:
-    start = time.perf_counter()
-    with loaded.lock, torch.inference_mode():
-        loaded.model(input_ids=ids)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
@@ -81,14 +68,9 @@ def main() -> None:
     ids = torch.tensor([loaded.tokenizer(TEXT * 4)["input_ids"][:MAX_TRACE_TOKENS]])
     lens_and_flow(loaded, ids)  # warm-up
     plain_forward(loaded, ids)
-    best: dict[str, float] = {}
-    best_total = best_forward = float("inf")
-    for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits both
-        best_forward = min(best_forward, plain_forward(loaded, ids))
-        steps = lens_and_flow(loaded, ids)
-        best_total = min(best_total, sum(steps.values()))
-        for name, seconds in steps.items():
-            best[name] = min(best.get(name, float("inf")), seconds)
+    best_forward, best_total, best, _ = best_interleaved(
+        args.repeats, lambda: plain_forward(loaded, ids),
+        lambda: (lens_and_flow(loaded, ids), None))
     print(f"\nlogit lens + information flow on {ids.shape[1]} tokens, best of {args.repeats}:")
     for name, seconds in best.items():
         print(f"  {name:<44} {seconds * 1000:7.0f} ms")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.i18n import t, tm
+from components.model_cache import load_model
+from lmlab.loading import LoadedModel
 from lmlab.registry import ModelSpec, models_for
 from lmlab.sources import where_label
 
@@ -28,3 +30,15 @@ def hub_model_choice(task: str, label: str, key: str, offline_note: str, *,
         st.info(offline_note)
         return None
     return spec
+
+
+def hub_model_loaded(task: str, label: str, key: str, offline_note: str, *,
+                     purpose: str = "generate",
+                     disabled: bool = False) -> tuple[ModelSpec, LoadedModel] | None:
+    """hub_model_choice, then that model loaded for `purpose`: (spec, loaded), or None
+    when it cannot load here (the picker or the loader has already said why)."""
+    spec = hub_model_choice(task, label, key, offline_note, disabled=disabled)
+    if spec is None:
+        return None
+    loaded = load_model(spec.id, purpose)
+    return None if loaded is None else (spec, loaded)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import url_state, working_text
 from components.errors import shown_errors
-from components.hub_models import hub_model_choice
+from components.hub_models import hub_model_loaded
 from components.i18n import labels as figure_texts, t
 from components.lessons import show_lesson
 from components.memo import session_memo
@@ -84,16 +84,14 @@ def zero_shot_tab(url: url_state.PageURL, loaded, text: str) -> None:
 
 
 def finetuned_tab(url: url_state.PageURL, text: str) -> None:
-    spec = hub_model_choice("classify", url.label("classifier", t("Classifier")), CLS_HUB_MODEL,
-                            t("This classifier comes from the Hugging Face Hub, which is not "
-                              "reachable here; the zero-shot and MiniLM tabs work offline."),
-                            disabled=url.locked("classifier"))
-    if spec is None:
+    chosen = hub_model_loaded("classify", url.label("classifier", t("Classifier")), CLS_HUB_MODEL,
+                              t("This classifier comes from the Hugging Face Hub, which is not "
+                                "reachable here; the zero-shot and MiniLM tabs work offline."),
+                              disabled=url.locked("classifier"))
+    if chosen is None:
         return
+    spec, loaded = chosen
     model_id = spec.id
-    loaded = load_model(model_id)
-    if loaded is None:
-        return
     with shown_errors():
         result = session_memo("classify_finetuned", (model_id, text),
                               lambda: classify.classify_finetuned(loaded, text))

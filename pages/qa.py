@@ -6,11 +6,10 @@ import streamlit as st
 
 from components import url_state, working_text
 from components.errors import shown_errors
-from components.hub_models import hub_model_choice
+from components.hub_models import hub_model_loaded
 from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import peek, session_memo
-from components.model_cache import load_model
 from components.navigation import use_router
 from components.quiz import offer
 from components.sidebar import model_picker
@@ -50,17 +49,15 @@ def bind_settings() -> url_state.PageURL:
 
 
 def extractive_tab(url: url_state.PageURL, question: str, context: str) -> None:
-    spec = hub_model_choice("answer", url.label("extractive", t("Extractive model")),
-                            QA_EXTRACTIVE_MODEL,
-                            t("This model comes from the Hugging Face Hub, which is not "
-                              "reachable here; the instruct-model tab works offline."),
-                            disabled=url.locked("extractive"))
-    if spec is None:
+    chosen = hub_model_loaded("answer", url.label("extractive", t("Extractive model")),
+                              QA_EXTRACTIVE_MODEL,
+                              t("This model comes from the Hugging Face Hub, which is not "
+                                "reachable here; the instruct-model tab works offline."),
+                              purpose="inspect", disabled=url.locked("extractive"))
+    if chosen is None:
         return
+    spec, loaded = chosen
     model_id = spec.id
-    loaded = load_model(model_id, "inspect")
-    if loaded is None:
-        return
     with shown_errors():
         span = session_memo("qa_extractive", (model_id, question, context),
                             lambda: qa.extract_answer(loaded, question, context))

@@ -18,7 +18,7 @@ os.environ.setdefault("LMLAB_DEVICE", "cpu")
 
 from lmlab import registry  # noqa: E402
 from lmlab.loading import ModelStore  # noqa: E402
-from tiny_models import TINY, build_all, catalog_entries  # noqa: E402
+from tiny_models import TINY, build_all, catalog_entries, registered_first  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,11 +43,17 @@ def tiny_specs(tiny_paths) -> dict[str, registry.ModelSpec]:
 @pytest.fixture()
 def tiny_catalog(tiny_specs):
     """Register the tiny models first in the catalog, so pages pick them by default."""
-    for spec in reversed(list(tiny_specs.values())):
-        registry.register(spec)
-    yield tiny_specs
-    for model_id in tiny_specs:
-        registry.unregister(model_id)
+    with registered_first(tiny_specs):
+        yield tiny_specs
+
+
+@pytest.fixture()
+def tiny_fallback(monkeypatch, tiny_catalog):
+    """The tiny chat model stands in for SmolLM2 as the translate/summarize fallback."""
+    from lmlab import seq2seq_engines
+
+    monkeypatch.delenv("LMLAB_LOCAL_SEQ2SEQ", raising=False)
+    monkeypatch.setattr(seq2seq_engines, "FALLBACK_MODEL_ID", "tiny/llama-chat")
 
 
 @pytest.fixture()

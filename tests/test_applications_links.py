@@ -7,16 +7,17 @@ AppTest runs app.py (router and sidebar) on tiny models, as tests/test_url_state
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
-from apptest_helpers import ROOT, last_memo
-from streamlit.testing.v1 import AppTest
+import apptest_helpers
+from apptest_helpers import last_memo, link_box, opens_and_writes_back, widget
 
 from components import state
 from lmlab import bias, compute
 from lmlab.registry import get_spec
 from lmlab.markup import unescape_markdown
-from lmlab.share_link import unpack_text
 from lmlab.sources import offline_available
 
 needs_glove = pytest.mark.skipif(not offline_available(get_spec("glove-6B-50d")),
@@ -24,32 +25,13 @@ needs_glove = pytest.mark.skipif(not offline_available(get_spec("glove-6B-50d"))
 WORDS_OF_THE_LINK = "What a wonderful, sunny morning."
 
 
-def open_link(page: str, **params: str) -> AppTest:
-    """A fresh session that opens `page` from a link with these query parameters."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.query_params.update(params)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def widget(at: AppTest, key: str):
-    for kind in ("text_area", "slider", "selectbox", "radio", "text_input"):
-        found = [w for w in getattr(at, kind) if w.key == key]
-        if found:
-            return found[0]
-    raise AssertionError(f"no widget with key {key!r}")
+# Links to the applications pages get a longer AppTest limit than other pages' links.
+LINK_TIMEOUT = 120
+open_link = partial(apptest_helpers.open_link, timeout=LINK_TIMEOUT)
 
 
 def warnings(at) -> str:
     return " ".join(w.value for w in at.warning)
-
-
-def link_box(at) -> str:
-    [link] = [c.value for c in at.code if c.value.startswith("?") or "://" in c.value]
-    return link
 
 
 def quiz_radio(at, question_id: str):
@@ -95,18 +77,8 @@ ROUND_TRIPS = [
                          ids=[r[0].split("/")[1] for r in ROUND_TRIPS])
 def test_link_opens_the_same_view_and_a_change_is_written_back(tiny_catalog, page, params,
                                                                expected, change):
-    at = open_link(page, **params)
-    assert not at.error, [e.value for e in at.error]
-    assert "link" not in warnings(at), "a good link got a warning"
-    for key, value in expected.items():
-        assert widget(at, key).value == value, key
-    for name, raw in params.items():  # the address bar still holds the same view
-        assert unpack_text(at.query_params[name]) == raw, name
-    key, value, name, raw = change
-    widget(at, key).set_value(value).run()
-    assert not at.exception
-    assert unpack_text(at.query_params[name]) == raw
-    assert name in link_box(at)  # the copy-link box offers the changed view
+    at = opens_and_writes_back(page, params, expected, change, timeout=LINK_TIMEOUT)
+    assert change[2] in link_box(at)  # the copy-link box offers the changed view
 
 
 def test_the_linked_settings_are_what_the_models_compute_on(tiny_catalog):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_servers import free_port, stop_process
 
 from lmlab import sources
 from lmlab.registry import get_spec
@@ -47,14 +48,6 @@ REQUESTS = [  # (endpoint, arguments, check of the answer)
 needs_models = pytest.mark.skipif(
     not all(sources.offline_available(get_spec(m)) for m in (SMOLLM, "glove-6B-50d")),
     reason="the embedded SmolLM2 and GloVe packages are not installed")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -112,11 +105,7 @@ def test_twelve_first_requests_on_a_fresh_server(tmp_path):
         assert len(results) == len(REQUESTS) and not failures, failures
         print(f"\n12 first requests served in {elapsed:.1f} s on a fresh server")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, grace=15)
     log = log_path.read_text(errors="replace")
     for unexpected in ("LOAD REPORT", "newly initialized", "Traceback", "failed to load"):
         assert unexpected not in log, log[-4000:]

@@ -1,10 +1,10 @@
 """Every decoding strategy against the model's own generate(), on tiny models."""
 
 import math
-import threading
 
 import pytest
 import torch
+from test_generation import held_by_another_user  # the lock held from another thread
 
 from lmlab.errors import InputError, LMLabError
 from lmlab.generation import (STRATEGY_PRESETS, GenerationParams, acquire, compare_strategies,
@@ -131,42 +131,19 @@ def test_refused_combinations(tiny_gpt2, params, fragment):
 
 def test_a_busy_model_calls_on_wait_then_runs(tiny_gpt2):
     """Another session holds the lock: we are told to wait, then get our turn."""
-    holding, release = threading.Event(), threading.Event()
-
-    def other_user():
-        with tiny_gpt2.lock:
-            holding.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=other_user)
-    thread.start()
-    holding.wait(5)
     waited = []
+    with held_by_another_user(tiny_gpt2) as release:
+        def on_wait():
+            waited.append(True)
+            release.set()
 
-    def on_wait():
-        waited.append(True)
-        release.set()
-
-    outputs = generate_outputs(tiny_gpt2, PROMPT, GenerationParams(max_new_tokens=3), on_wait=on_wait)
-    thread.join()
+        outputs = generate_outputs(tiny_gpt2, PROMPT, GenerationParams(max_new_tokens=3),
+                                   on_wait=on_wait)
     assert waited == [True] and outputs[0].token_ids
 
 
 def test_a_model_busy_too_long_says_so(tiny_gpt2):
-    holding, release = threading.Event(), threading.Event()
-
-    def other_user():
-        with tiny_gpt2.lock:
-            holding.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=other_user)
-    thread.start()
-    holding.wait(5)
-    try:
+    with held_by_another_user(tiny_gpt2):
         with pytest.raises(LMLabError) as info:
             acquire(tiny_gpt2, timeout=0.1)
         assert "busy" in str(info.value)
-    finally:
-        release.set()
-        thread.join()

@@ -7,7 +7,6 @@ input gets one sentence back and the server keeps serving.
 from __future__ import annotations
 
 import importlib
-import socket
 import sys
 import threading
 import time
@@ -16,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_servers import app_error, free_port, served  # test_faults.py imports them from here
+from tiny_models import registered_first
 
-from lmlab import registry, sources
+from lmlab import sources
 from lmlab.attention import capture_attention
 from lmlab.chat import reply_stream
 from lmlab.word_arithmetic import evaluate
@@ -29,31 +30,18 @@ from lmlab.seq2seq import Seq2SeqParams, SummaryOptions, summarize_text, transla
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def tiny_registered(tiny_specs):
-    for spec in reversed(list(tiny_specs.values())):
-        registry.register(spec)
-    yield tiny_specs
-    for model_id in tiny_specs:
-        registry.unregister(model_id)
+    with registered_first(tiny_specs):
+        yield tiny_specs
 
 
 @pytest.fixture(scope="module")
 def demo(tiny_registered):
     import gradio_app
 
-    demo = gradio_app.build_demo()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                quiet=True)
-    yield demo
-    demo.close()
-    default_store().clear()
+    with served(gradio_app.build_demo()) as demo:
+        yield demo
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +49,6 @@ def client(demo):
     from gradio_client import Client
 
     return Client(demo.local_url, verbose=False)
-
-
-def app_error(client, *args, api_name: str) -> str:
-    from gradio_client.exceptions import AppError
-
-    with pytest.raises(AppError) as info:
-        client.predict(*args, api_name=api_name)
-    return str(info.value)
 
 
 def test_named_endpoints(client):

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from app_servers import app_error, served
+from tiny_models import registered_first
 
-from lmlab import classify, qa, registry
+from lmlab import classify, qa
 from lmlab.loading import default_store
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -22,24 +16,8 @@ def client(tiny_specs):
 
     import gradio_app
 
-    for spec in reversed(list(tiny_specs.values())):
-        registry.register(spec)
-    demo = gradio_app.build_demo()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                quiet=True)
-    yield Client(demo.local_url, verbose=False)
-    demo.close()
-    default_store().clear()
-    for model_id in tiny_specs:
-        registry.unregister(model_id)
-
-
-def app_error(client, *args, api_name: str) -> str:
-    from gradio_client.exceptions import AppError
-
-    with pytest.raises(AppError) as info:
-        client.predict(*args, api_name=api_name)
-    return str(info.value)
+    with registered_first(tiny_specs), served(gradio_app.build_demo()) as demo:
+        yield Client(demo.local_url, verbose=False)
 
 
 def test_classify_endpoint_equals_the_core(client):

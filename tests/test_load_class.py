@@ -7,13 +7,13 @@ server holds one copy of the model, and the batching engine really batched.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 
 import pytest
+from app_servers import served
+from tiny_models import registered_first
 
-from lmlab import registry
 from lmlab.chat import reply_stream
 from lmlab.generation import GenerationParams
 from lmlab.loading import default_store
@@ -23,12 +23,6 @@ MAX_NEW_TOKENS = 12
 QUESTIONS = ["hello world", "what is a token ?", "the cat sat on the mat .",
              "once upon a time", "how are you today ?"]
 SYSTEM = "Be brief."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb() -> float:
@@ -41,18 +35,11 @@ def rss_mb() -> float:
 
 @pytest.fixture(scope="module")
 def server(tiny_specs):
-    for spec in reversed(list(tiny_specs.values())):
-        registry.register(spec)
-    import gradio_app
+    with registered_first(tiny_specs):
+        import gradio_app
 
-    demo = gradio_app.build_demo()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                quiet=True)
-    yield demo
-    demo.close()
-    default_store().clear()
-    for model_id in tiny_specs:
-        registry.unregister(model_id)
+        with served(gradio_app.build_demo()) as demo:
+            yield demo
 
 
 def test_thirty_students_at_once_all_get_their_reply(server):

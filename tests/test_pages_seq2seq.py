@@ -4,7 +4,6 @@ import pytest
 from apptest_helpers import all_text, open_page
 
 from components import state
-from lmlab import seq2seq_engines
 from lmlab.markup import unescape_markdown
 
 
@@ -12,13 +11,6 @@ from lmlab.markup import unescape_markdown
 def local_seq2seq(monkeypatch, tiny_catalog):
     """Let the tiny random encoder-decoder models answer (they are local folders)."""
     monkeypatch.setenv("LMLAB_LOCAL_SEQ2SEQ", "1")
-
-
-@pytest.fixture()
-def tiny_fallback(monkeypatch, tiny_catalog):
-    """The tiny chat model stands in for SmolLM2 as the fallback."""
-    monkeypatch.delenv("LMLAB_LOCAL_SEQ2SEQ", raising=False)
-    monkeypatch.setattr(seq2seq_engines, "FALLBACK_MODEL_ID", "tiny/llama-chat")
 
 
 def test_translate_with_an_encoder_decoder_shows_cross_attention(local_seq2seq):

@@ -8,7 +8,6 @@ import math
 import pytest
 
 from apptest_helpers import open_page
-from lmlab import seq2seq_engines
 from lmlab.attention import capture_attention
 from lmlab.chat import build_chat_prompt, small_model_note, what_the_model_reads
 from lmlab.probability import prompt_next_logits, top_next_tokens
@@ -81,12 +80,6 @@ def test_chat_shows_what_the_model_reads(tiny_catalog, store):
     assert loaded.tokenizer.decode(prompt.input_ids[0]) in what_the_model_reads(
         loaded, "You are a pirate, say Arr.", history[:1])
     assert small_model_note(loaded) and any("small model" in c.value for c in at.caption)
-
-
-@pytest.fixture()
-def tiny_fallback(monkeypatch, tiny_catalog):
-    monkeypatch.delenv("LMLAB_LOCAL_SEQ2SEQ", raising=False)
-    monkeypatch.setattr(seq2seq_engines, "FALLBACK_MODEL_ID", "tiny/llama-chat")
 
 
 def test_reference_panel_stays_open_after_a_paste(tiny_fallback):

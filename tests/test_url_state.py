@@ -9,38 +9,17 @@ HTML) gets one sentence and the default, never an exception.
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import ROOT, all_text
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import all_text, link_box, open_link, opens_and_writes_back, widget
 from streamlit.testing.v1.errors import AppTestError
 
 from components import state
 from lmlab.registry import get_spec
-from lmlab.share_link import MAX_URL_CHARS, pack_text, unpack_text
+from lmlab.share_link import MAX_URL_CHARS, pack_text
 from lmlab.sources import offline_available
 
 needs_glove = pytest.mark.skipif(not offline_available(get_spec("glove-6B-50d")),
                                  reason="the embedded GloVe vectors are not installed")
 ATTACK = '<img src=x onerror="alert(1)"><script>alert(2)</script>[link](http://evil.example)'
-
-
-def open_link(page: str, **params: str) -> AppTest:
-    """A fresh session that opens `page` from a link with these query parameters."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
-    at.query_params.update(params)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def widget(at: AppTest, key: str):
-    for kind in ("text_area", "slider", "number_input", "selectbox", "radio", "toggle",
-                 "checkbox", "text_input"):
-        found = [w for w in getattr(at, kind) if w.key == key]
-        if found:
-            return found[0]
-    raise AssertionError(f"no widget with key {key!r}")
 
 
 # page, the link's parameters, the widget each one sets (key, expected value),
@@ -107,20 +86,10 @@ ROUND_TRIPS = [
                               for r in ROUND_TRIPS])
 def test_link_sets_the_widgets_and_a_change_is_written_back(tiny_catalog, page, params,
                                                              expected, change):
-    at = open_link(page, **params)
-    assert not at.error, [e.value for e in at.error]
-    assert not [w.value for w in at.warning if "link" in w.value], "a good link got a warning"
-    for key, value in expected.items():
-        assert widget(at, key).value == value, key
-    for name, raw in params.items():  # the address bar still holds the same view
-        assert unpack_text(at.query_params[name]) == raw, name
-    key, value, name, raw = change
-    widget(at, key).set_value(value).run()
-    assert not at.exception
-    assert unpack_text(at.query_params[name]) == raw
+    at = opens_and_writes_back(page, params, expected, change)
     # The copy-link box offers the whole view, the changed value included.
-    [link] = [c.value for c in at.code if c.value.startswith("?") or "://" in c.value]
-    assert f"{name}={raw}" in link or name == "text"
+    _, _, name, raw = change
+    assert f"{name}={raw}" in link_box(at) or name == "text"
 
 
 def test_unknown_model_gets_a_sentence_and_the_default(tiny_catalog):

@@ -7,6 +7,7 @@ downloaded. Used by the pytest fixtures and by the browser tests' server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -145,3 +146,18 @@ def write_catalog_file(root: Path) -> Path:
     path = root / "catalog.json"
     path.write_text(json.dumps(catalog_entries(build_all(root)), indent=1))
     return path
+
+
+@contextlib.contextmanager
+def registered_first(specs: dict):
+    """The tiny models (id -> ModelSpec) first in the catalog for the block, so pages and
+    endpoints pick them by default."""
+    from lmlab import registry
+
+    for spec in reversed(list(specs.values())):
+        registry.register(spec)
+    try:
+        yield specs
+    finally:
+        for model_id in specs:
+            registry.unregister(model_id)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import ROOT, free_port, screenshot, wait_for
+from tests.browser.conftest import ROOT, free_port, screenshot, stop_process, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +23,7 @@ def gradio_url(browser_env, tmp_path_factory):
         wait_for(f"http://127.0.0.1:{port}/", 90, proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 
