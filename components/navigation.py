@@ -13,6 +13,9 @@ class PageInfo:
     icon: str
     section: str
     blurb: str
+    # The file's stem: a server's very first deep link is looked up among the pages/ files
+    # (Streamlit's pages-folder mode, before app.py has routed once), and a path that names
+    # no file there shows a "Page not found" dialog over the right page.
     url_path: str | None = None
 
 
@@ -26,10 +29,10 @@ PAGES: list[PageInfo] = [
              "regenerate.", "chat"),
     PageInfo("pages/next_token.py", "Next token", "🎯", "Look inside",
              "See the model's top guesses for the next token, reshape them with temperature, "
-             "and click one to step forward.", "next-token"),
+             "and click one to step forward.", "next_token"),
     PageInfo("pages/token_lens.py", "Token probabilities", "🔎", "Look inside",
              "Colour any text by how likely each token was to the model; surprisal and perplexity.",
-             "token-probabilities"),
+             "token_lens"),
     PageInfo("pages/train.py", "Training lab", "🏋️", "Train a model",
              "Train a small LSTM and a small Transformer live, fine-tune one, and fill in [MASK].",
              "train"),
@@ -38,10 +41,10 @@ PAGES: list[PageInfo] = [
              "head habits and rollout.", "attention"),
     PageInfo("pages/attention_math.py", "Attention math", "🧮", "Look inside",
              "Open one attention weight all the way down on real q, k, v; position encodings, "
-             "head knockouts and a worked toy example.", "attention-math"),
+             "head knockouts and a worked toy example.", "attention_math"),
     PageInfo("pages/interpret.py", "Look deeper", "🔬", "Look inside",
              "Logit lens, information flow, activation patching and saliency on a real model's "
-             "residual stream, for any text.", "look-deeper"),
+             "residual stream, for any text.", "interpret"),
     PageInfo("pages/embeddings.py", "Embeddings", "🧭", "Look inside",
              "Map words or sentences from GloVe, MiniLM or a language model's layers in 2D/3D "
              "with PCA, t-SNE or UMAP; nearest neighbours and a similarity heatmap.", "embeddings"),
@@ -57,11 +60,11 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/classify.py", "Sentiment", "😊", "Use a model",
              "Classify a text three ways: zero-shot from a language model's next-token "
              "probabilities, a fine-tuned classifier, and one trained live on MiniLM.",
-             "sentiment"),
+             "classify"),
     PageInfo("pages/qa.py", "Question answering", "❓", "Use a model",
              "Ask a question about a text: an extractive model's answer span with start/end "
              "probabilities, or the instruct model's answer with the context coloured by "
-             "saliency.", "question-answering"),
+             "saliency.", "qa"),
     PageInfo("pages/bias.py", "Bias probe", "⚖️", "Look inside",
              "Measure gender associations: a model's he/she probabilities after occupations, "
              "the GloVe gender direction, and WEAT effect sizes.", "bias"),

@@ -30,7 +30,7 @@ def test_damaged_or_oversized_values_get_a_sentence():
 
 
 def test_link_length_is_measured_on_the_encoded_link():
-    base = "http://localhost:8501/next-token"
+    base = "http://localhost:8501/next_token"
     rng = random.Random(0)
     text = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(1500))  # barely compressible
     assert link_for(base, {"text": "a b"}) == base + "?text=a%20b"

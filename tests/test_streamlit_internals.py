@@ -17,3 +17,14 @@ def test_route_through_navigation_switches_off_the_pages_directory_mode():
         assert PagesManager.uses_pages_directory is False
     finally:
         PagesManager.uses_pages_directory = before
+
+
+def test_every_page_url_is_its_file_name():
+    """A deep link opened first on a fresh server is looked up among the pages/ files."""
+    from pathlib import Path
+
+    from components.navigation import PAGES
+
+    for info in PAGES:
+        if info.url_path is not None:
+            assert info.url_path == Path(info.path).stem, info

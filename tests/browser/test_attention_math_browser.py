@@ -16,7 +16,7 @@ def set_number(page, label: str, value: int) -> None:
 
 @pytest.mark.xfail(strict=False, reason="failed on the development machine after the quiz and chat changes of this round; to be diagnosed")
 def test_cell_math_on_smollm2(page, streamlit_url):
-    page.goto(streamlit_url + "/attention-math")
+    page.goto(streamlit_url + "/attention_math")
     wait_app_idle(page, timeout=180_000)  # the first visit loads the float32 copy
     page.get_by_text("Source: embedded offline copy · float32").wait_for(timeout=180_000)
     wait_app_idle(page)

@@ -68,7 +68,7 @@ def test_chat_two_turns_then_stop_a_stream(page, streamlit_url):
 
 
 def test_next_token_click_appends_and_steps_forward(page, streamlit_url):
-    page.goto(streamlit_url + "/next-token")
+    page.goto(streamlit_url + "/next_token")
     wait_app_idle(page, timeout=180_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     prompt = page.get_by_role("textbox", name="Prompt")
@@ -94,7 +94,7 @@ def test_next_token_click_appends_and_steps_forward(page, streamlit_url):
 
 @pytest.mark.xfail(strict=False, reason="failed on the development machine after the quiz and chat changes of this round; to be diagnosed")
 def test_token_lens_colours_tokens_and_hover_shows_top5(page, streamlit_url):
-    page.goto(streamlit_url + "/token-probabilities")
+    page.goto(streamlit_url + "/token_lens")
     wait_app_idle(page, timeout=180_000)
     chips = page.locator(".lm-chip")
     chips.first.wait_for(timeout=120_000)

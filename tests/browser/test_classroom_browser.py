@@ -101,7 +101,7 @@ def test_a_locked_control_cannot_be_changed(page, streamlit_url):
 
 def test_presenter_mode_for_the_projector(page, streamlit_url):
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{streamlit_url}/next-token?present=1&text="
+    page.goto(f"{streamlit_url}/next_token?present=1&text="
               + urllib.parse.quote("The capital of France is"), timeout=180_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=420_000)  # a first SmolLM2 load
     wait_app_idle(page, timeout=180_000)
