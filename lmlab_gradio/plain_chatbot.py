@@ -16,6 +16,10 @@ from lmlab.markup import escape_markdown, unescape_markdown
 
 
 class PlainChatbot(gr.Chatbot):
+    # Drawn by the browser's own Chatbot: Gradio picks the front-end component by class name,
+    # and a template component goes by its parent's.
+    is_template = True
+
     def _postprocess_content(self, chat_message):
         if isinstance(chat_message, dict) and chat_message.get("type") == "text":
             chat_message = chat_message.get("text", "")

@@ -19,6 +19,7 @@ def test_the_gradio_chat_shows_messages_as_text_and_hands_them_back_unchanged():
     from lmlab_gradio.plain_chatbot import PlainChatbot
 
     bot = PlainChatbot()
+    assert bot.get_block_name() == "chatbot"  # the browser has a component by that name only
     shown = bot.postprocess([{"role": "user", "content": HOSTILE_CHAT},
                              {"role": "assistant", "content": "**sure** " + HOSTILE_CHAT}])
     for message in shown.root:
