@@ -53,12 +53,10 @@ def engine_picker(task: str, pair: tuple[str, str] | None = None
     return loaded, choice
 
 
-def result_record(loaded: LoadedModel, record: seq2seq.Seq2SeqRecord, task: str,
-                  choice: seq2seq_engines.EngineChoice | None) -> dict:
+def result_record(loaded: LoadedModel, record: seq2seq.Seq2SeqRecord) -> dict:
     """What a page keeps of a finished run (plain data, safe in session state)."""
     attentions = seq2seq_attention.record_cross_attentions(loaded, record)
-    note = (seq2seq_engines.answered_note(loaded, task, choice) if record.fallback else None)
-    return dict(model=loaded.spec.name, fallback=record.fallback, note=note,
+    return dict(model=loaded.spec.name, fallback=record.fallback,
                 attentions=attentions, sources=[c.source for c in record.chunks],
                 n_chunks=record.n_chunks, rounds=record.rounds)
 

@@ -49,7 +49,7 @@ url.bind(url_state.text("text", SUM_TEXT, SAMPLE, max_chars=seq2seq.MAX_SUMMARY_
          url_state.number("words", SUM_WORDS, 40, low=10, high=150, what="summary length"),
          url_state.number("chunk", SUM_CHUNK_TOKENS, 512, low=64, high=1024, what="chunk size"),
          url_state.number("beams", SUM_BEAMS, 1, low=1, high=8, what="beam width"))
-loaded, choice = engine_picker("summarize")
+loaded, _ = engine_picker("summarize")
 
 text = st.text_area(t("Text to summarize (up to {max_summary_chars} characters, about {number} "
                       "pages)",
@@ -88,7 +88,7 @@ if run and loaded is not None:
                              st.session_state[SUM_OUTPUT])
         bar.progress(1.0, text=t("Done: {n_chunks} part(s), {number} step(s) of summarizing.",
                                  n_chunks=record.n_chunks, number=len(record.rounds) + 1))
-        st.session_state[SUM_OUTPUT].update(result_record(loaded, record, "summarize", choice))
+        st.session_state[SUM_OUTPUT].update(result_record(loaded, record))
 elif st.session_state.get(SUM_OUTPUT):
     with st.container(border=True, key="sum_output_box"):
         st.markdown(f"**{t('Summary')}**")

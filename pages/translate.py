@@ -74,7 +74,7 @@ url.bind(url_state.text("text", TR_TEXT,
                         "The cat sat on the mat. It is raining today, so we stay at home.",
                         max_chars=seq2seq.MAX_TRANSLATE_CHARS),
          url_state.number("beams", TR_BEAMS, 1, low=1, high=8, what="beam width"))
-loaded, choice = engine_picker("translate", (src, tgt))
+loaded, _ = engine_picker("translate", (src, tgt))
 
 left, right = st.columns(2)
 text = left.text_area(t("Text to translate ({name}, up to {max_translate_chars} characters)",
@@ -109,7 +109,7 @@ if run and loaded is not None:
                 stream_into_page(seq2seq.translate_stream(loaded, text, src, tgt, params,
                                                           record=record),
                                  st.session_state[TR_OUTPUT])
-        st.session_state[TR_OUTPUT].update(result_record(loaded, record, "translate", choice))
+        st.session_state[TR_OUTPUT].update(result_record(loaded, record))
 elif st.session_state.get(TR_OUTPUT):
     with box:
         st.text(st.session_state[TR_OUTPUT]["text"])

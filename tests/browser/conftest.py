@@ -115,6 +115,29 @@ def wait_app_idle(page, timeout: float = 120_000) -> None:
         "'[data-testid=\"stApp\"]').getAttribute('data-test-script-state'))", timeout=timeout)
 
 
+def slider(page, label: str):
+    return page.locator("[data-testid='stSlider']").filter(has_text=label).first
+
+
+def slider_value(page, label: str) -> int:
+    return int(slider(page, label).get_by_test_id("stSliderThumbValue").inner_text())
+
+
+def move_slider_to(page, label: str, value: int, tries: int = 40) -> None:
+    """Arrow keys on the slider's thumb, one press per finished run: a press that lands
+    while the page reruns can be dropped, so each is checked against the thumb's value."""
+    for _ in range(tries):
+        thumb = slider(page, label).get_by_role("slider")
+        now = slider_value(page, label)
+        if now == value:
+            return
+        thumb.focus()
+        thumb.press("ArrowRight" if now < value else "ArrowLeft")
+        wait_app_idle(page)
+    raise AssertionError(f"the {label} slider did not reach {value}")
+
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

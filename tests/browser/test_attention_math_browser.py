@@ -1,7 +1,5 @@
 """The attention-math page in a real browser on the real SmolLM2."""
 
-import pytest
-
 import re
 
 from tests.browser.conftest import screenshot, wait_app_idle
@@ -14,7 +12,6 @@ def set_number(page, label: str, value: int) -> None:
     wait_app_idle(page)
 
 
-@pytest.mark.xfail(strict=False, reason="failed on the development machine after the quiz and chat changes of this round; to be diagnosed")
 def test_cell_math_on_smollm2(page, streamlit_url):
     page.goto(streamlit_url + "/attention_math")
     wait_app_idle(page, timeout=180_000)  # the first visit loads the float32 copy

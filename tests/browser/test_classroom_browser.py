@@ -6,12 +6,11 @@ sessions with nothing in common but the link). Runs on the embedded SmolLM2.
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import urllib.parse
 
-from tests.browser.conftest import screenshot, wait_app_idle
+from tests.browser.conftest import (move_slider_to, screenshot, slider, slider_value,
+                                    wait_app_idle)
 
 TEXT = "The teacher wrote this sentence on the board."
 HEATMAP_Z = "p => JSON.stringify(p.data.map(trace => trace.z || null))"  # the numbers drawn
@@ -27,28 +26,6 @@ def open_view(page, url: str):
     panel = page.get_by_role("tabpanel", name="Heatmaps")
     panel.locator(".js-plotly-plot g.hm image").first.wait_for(timeout=60_000)
     return panel.locator(".js-plotly-plot").first
-
-
-def slider(page, label: str):
-    return page.locator("[data-testid='stSlider']").filter(has_text=label).first
-
-
-def slider_value(page, label: str) -> int:
-    return int(slider(page, label).get_by_test_id("stSliderThumbValue").inner_text())
-
-
-def move_slider_to(page, label: str, value: int, tries: int = 8) -> None:
-    """Arrow keys on the slider's thumb, one press per finished run: a press that lands
-    while the page reruns can be dropped, so each is checked against the thumb's value."""
-    for _ in range(tries):
-        thumb = slider(page, label).get_by_role("slider")
-        now = slider_value(page, label)
-        if now == value:
-            return
-        thumb.focus()
-        thumb.press("ArrowRight" if now < value else "ArrowLeft")
-        wait_app_idle(page)
-    raise AssertionError(f"the {label} slider did not reach {value}")
 
 
 def test_a_shared_link_opens_the_same_settings_and_figure(chromium, streamlit_url):

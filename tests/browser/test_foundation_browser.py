@@ -1,7 +1,5 @@
 """The home page and the generation page in a real browser on the real SmolLM2."""
 
-import pytest
-
 from tests.browser.conftest import screenshot, wait_app_idle
 
 
@@ -13,7 +11,6 @@ def test_home_page_lists_the_pages(page, streamlit_url):
     screenshot(page, "home")
 
 
-@pytest.mark.xfail(strict=False, reason="failed on the development machine after the quiz and chat changes of this round; to be diagnosed")
 def test_generation_streams_real_text(page, streamlit_url):
     page.goto(streamlit_url + "/generate")
     wait_app_idle(page, timeout=180_000)  # the first visit converts the embedded model once

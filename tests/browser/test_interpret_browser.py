@@ -1,11 +1,8 @@
 """From the Next-token page to the logit lens on the same text, in a real browser on SmolLM2."""
 
-import pytest
-
 from tests.browser.conftest import screenshot, wait_app_idle
 
 
-@pytest.mark.xfail(strict=False, reason="has not passed yet on the shared 2-core development machine; runs every time, reported as XPASS once it does")
 def test_next_token_opens_the_logit_lens_on_the_same_text(page, streamlit_url):
     page.goto(streamlit_url + "/next_token", timeout=180_000)
     wait_app_idle(page, timeout=600_000)  # the first visit loads the float32 copy

@@ -4,9 +4,7 @@ The server's catalog file also lists the tiny random Marian and T5; they are
 local folders without a Hub repo, so the pages must not offer them.
 """
 
-import pytest
-
-from tests.browser.conftest import screenshot, wait_app_idle
+from tests.browser.conftest import move_slider_to, screenshot, wait_app_idle
 
 FALLBACK_LABEL = "SmolLM2-135M-Instruct (fallback)"
 
@@ -27,7 +25,6 @@ def _no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-@pytest.mark.xfail(strict=False, reason="failed on the development machine after the quiz and chat changes of this round; to be diagnosed")
 def test_translate_offline_uses_the_fallback(page, streamlit_url):
     page.goto(streamlit_url + "/translate")
     wait_app_idle(page, timeout=180_000)
@@ -43,9 +40,9 @@ def test_translate_offline_uses_the_fallback(page, streamlit_url):
     source.press("Control+Enter")
     wait_app_idle(page)
     page.get_by_role("button", name="Translate", exact=True).click()
-    note = page.get_by_text("this is a fallback", exact=False)
+    note = page.get_by_text("the fallback chat model", exact=False)  # under the answer
     note.wait_for(timeout=240_000)
-    assert "Answered by SmolLM2-135M-Instruct" in note.inner_text()
+    assert "Translated by SmolLM2-135M-Instruct" in note.inner_text()
     output = page.locator(".st-key-tr_output_box").inner_text().strip()
     assert len(output.split()) >= 2, output  # real words came back from the model
     page.get_by_text("is decoder-only", exact=False).wait_for()
@@ -53,26 +50,17 @@ def test_translate_offline_uses_the_fallback(page, streamlit_url):
     screenshot(page, "translate")
 
 
-def _move_slider(page, label: str, presses: int, key: str) -> None:
-    thumb = page.get_by_role("slider", name=label)
-    thumb.focus()
-    for _ in range(abs(presses)):
-        thumb.press(key)
-    wait_app_idle(page)
-
-
-@pytest.mark.xfail(strict=False, reason="failed on the development machine after the quiz and chat changes of this round; to be diagnosed")
 def test_summarize_offline_in_chunks(page, streamlit_url):
     page.goto(streamlit_url + "/summarize")
     wait_app_idle(page, timeout=180_000)
     page.get_by_text("Fallback:", exact=False).first.wait_for(timeout=120_000)
     assert _model_options(page) == [FALLBACK_LABEL]  # the random tiny T5 is not offered
     # Chunk size 512 -> 160 tokens: the sample text (~300 tokens) is read in parts.
-    _move_slider(page, "Chunk size (tokens)", 11, "ArrowLeft")
-    page.get_by_test_id("stSliderThumbValue").filter(has_text="160").wait_for()
+    move_slider_to(page, "Chunk size (tokens)", 160)
     page.get_by_role("button", name="Summarize", exact=True).click()
-    note = page.get_by_text("this is a fallback", exact=False)
+    note = page.get_by_text("the fallback chat model", exact=False)  # under the summary
     note.wait_for(timeout=300_000)
+    assert "Summarized by SmolLM2-135M-Instruct" in note.inner_text()
     summary = page.locator(".st-key-sum_output_box").inner_text()
     assert len(summary.split()) >= 5, summary
     parts = page.locator("[data-testid='stMetric']", has_text="Parts read")
