@@ -17,13 +17,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(demo):
+def served(demo, **launch):
     """`demo` on a free local port without blocking the test; afterwards it is closed and
-    the models it loaded are dropped from the shared store."""
+    the models it loaded are dropped from the shared store. `launch`: more launch() options
+    (the app's own i18n table, for a browser to read its labels)."""
     from lmlab.loading import default_store
 
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                quiet=True)
+                quiet=True, **launch)
     try:
         yield demo
     finally:
