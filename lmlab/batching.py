@@ -102,6 +102,7 @@ class LocalEngine:
         self.step_s = 0.05  # running mean of a decode step, for waiting-time estimates
         self._texts: dict[int, str] = {}
         self.peak_rows = 0  # the largest batch so far (benchmarks and tests read it)
+        self.stopped = 0  # requests ended by their stop (a Stop button, a closed tab)
         self._prefill = PrefillWeights(loaded)
 
     # ------------------------------------------------------------ the consumer side
@@ -163,6 +164,11 @@ class LocalEngine:
     def queue_length(self) -> int:
         with self._cv:
             return len(self._waiting)
+
+    def active_rows(self) -> int:
+        """Requests admitted and not finished: reading their prompt or decoding."""
+        with self._cv:
+            return len(self._reading) + len(self._rows)
 
     # ------------------------------------------------------------ the scheduler thread
     def _run(self) -> None:
@@ -234,9 +240,11 @@ class LocalEngine:
         for item in [i for i in self._reading if i.stop.is_set()]:
             self._reading.remove(item)
             item.finish("stopped")
+            self.stopped += 1
         if any(r.stop.is_set() for r in self._rows):
             for item in [r for r in self._rows if r.stop.is_set()]:
                 item.finish("stopped")
+                self.stopped += 1
             self._reset_batch([r for r in self._rows if not r.stop.is_set()])
 
     def _step(self) -> None:

@@ -3,7 +3,8 @@
 Twenty-seven call the API (gradio_client) and three type into the chat in chromium.
 Every API student gets the reply they would get alone, every browser student sees a
 reply stream in, nobody gets an error, the server holds one copy of the model, and
-the batching engine really batched.
+the batching engine really batched. A student who closes the tab mid-reply frees
+the model (the engine stops that request), and the next student is served.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lmlab.loading import default_store
 STUDENTS = 30
 IN_BROWSERS = 3  # of the 30: the rest call the API
 TINY_CHAT = "Tiny Llama (chat)"
+SMOLLM = "HuggingFaceTB/SmolLM2-135M-Instruct"
 MAX_NEW_TOKENS = 12
 QUESTIONS = ["hello world", "what is a token ?", "the cat sat on the mat .",
              "once upon a time", "how are you today ?"]
@@ -46,18 +48,19 @@ def server(tiny_specs):
             yield demo
 
 
-def open_chat(chromium, url: str):
-    """A browser student on the Chat tab with the tiny chat model chosen, a message typed."""
+def open_chat(chromium, url: str, model: str = TINY_CHAT, system: str | None = SYSTEM,
+              message: str = QUESTIONS[0]):
+    """A browser student on the Chat tab with `model` chosen and `message` typed."""
     page = chromium.new_context(viewport={"width": 1200, "height": 900}).new_page()
     page.goto(url, timeout=120_000)
     page.get_by_role("tab", name="Chat").wait_for(timeout=120_000)
     page.get_by_role("combobox", name="Model").first.click()
-    page.get_by_role("option").filter(has_text=TINY_CHAT).first.click()
-    # The tiny model's 128-token context holds a short system prompt only, as for the API.
-    page.get_by_text("Settings").first.click()
-    page.get_by_label("System prompt").first.fill(SYSTEM)
+    page.get_by_role("option").filter(has_text=model).first.click()
+    if system is not None:  # the tiny model's 128-token context holds a short one only
+        page.get_by_text("Settings").first.click()
+        page.get_by_label("System prompt").first.fill(system)
     box = page.get_by_placeholder("Message", exact=False)
-    box.fill(QUESTIONS[0])
+    box.fill(message)
     return page, box
 
 
@@ -149,3 +152,30 @@ def test_thirty_students_at_once_all_get_their_reply(server, chromium):
     if os.environ.get("LMLAB_LOAD_REPORT"):
         with open(os.environ["LMLAB_LOAD_REPORT"], "a") as out:
             out.write(report + "\n")
+
+
+def test_a_tab_closed_mid_reply_frees_the_model_and_the_next_student_is_served(server, chromium):
+    from lmlab.batching import local_engine
+
+    engine = local_engine(default_store().get(SMOLLM))  # the copy the server streams from
+    stopped_before = engine.stopped
+    page, box = open_chat(chromium, server.local_url, "SmolLM2-135M", system=None,
+                          message="Tell me a long story about a dragon and a castle.")
+    box.press("Enter")
+    bot = page.locator("[data-testid='bot']").last
+    page.wait_for_function("el => el.innerText.trim().length > 0", arg=bot.element_handle(),
+                           timeout=180_000)
+    page.context.close()  # the student closes the tab while the reply streams
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (engine.stopped == stopped_before
+                                           or engine.active_rows()):
+        time.sleep(0.2)
+    assert engine.stopped > stopped_before  # ended by the closed tab, not by its length
+    assert engine.active_rows() == 0  # nobody is generating for a closed tab
+
+    page, box = open_chat(chromium, server.local_url, "SmolLM2-135M", system=None,
+                          message="What is a token?")
+    box.press("Enter")
+    [reply] = browser_replies([(page, box)])
+    assert len(reply.split()) >= 3, reply  # the next student got real words
+    page.context.close()
