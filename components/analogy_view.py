@@ -59,7 +59,7 @@ def show_report(report: analogy_eval.AnalogyReport) -> None:
     total = report.total
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("overall accuracy"), f"{total.accuracy:.1%}", f"{total.correct:,} / {total.scored:,}",
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     c2.metric(t("semantic"), f"{report.semantic.accuracy:.1%}")
     c3.metric(t("syntactic"), f"{report.syntactic.accuracy:.1%}")
     c4.metric(t("skipped (a word not in the vocabulary)"), f"{total.skipped:,}")

@@ -138,11 +138,12 @@ def weat_tab(url: url_state.PageURL, vectors, tests: list[dict]) -> None:
         c1, c2, c3 = st.columns(3)
         c1.metric(t("Effect size d"), f"{result.effect_size:.2f}",
                   t("published (GloVe 840B): {d}", d=f"{test['published_d']:.2f}"),
-                  delta_color="off")
+                  delta_color="off", delta_arrow="off")
         c2.metric(t("Test statistic S"), f"{result.statistic:.3f}")
         p = "< 0.0001" if result.p_value == 0 else f"{result.p_value:.4f}"
         c3.metric(t("p (permutation test)"), p,
-                  t("{n} re-partitions", n=f"{result.permutations:,}"), delta_color="off")
+                  t("{n} re-partitions", n=f"{result.permutations:,}"), delta_color="off",
+                  delta_arrow="off")
         if result.dropped:
             st.caption(t("Not in GloVe 6B and left out: {words}", words=", ".join(result.dropped)))
         words = [w for w in bias.parse_words(sets[0], "x") + bias.parse_words(sets[1], "y")

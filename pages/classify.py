@@ -120,7 +120,7 @@ def minilm_tab(url: url_state.PageURL, text: str) -> None:
         left, right = st.columns(2)
         left.metric(t("Held-out accuracy"), f"{trained.accuracy:.1%}",
                     t("{held_out} held out · {trained} trained on", held_out=len(trained.test),
-                      trained=trained.train_size), delta_color="off")
+                      trained=trained.train_size), delta_color="off", delta_arrow="off")
         result = embedding_classifier.predict(trained, encoder, text)
         show_chart(left, probability_bars([t(k) for k in result.labels], result.probs,
                                           f"“{t(result.best)}”", texts=figure_texts()),

@@ -29,7 +29,7 @@ def model_panel(cost: compute.ModelCost) -> None:
     c1.metric(t("Parameters"), f"{cost.parameters / 1e6:,.1f} M",
               help=t("Counted from the loaded model: every weight tensor once."))
     c2.metric(t("Weights in memory"), compute.human_bytes(cost.weight_bytes), cost.dtype,
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     c3.metric(t("FLOPs per token"), f"{cost.flops_per_token / 1e9:,.2f} G",
               help=t("≈ 2 × parameters: one multiply and one add per weight."))
     c4.metric(t("Layers × width"), f"{cost.layers} × {cost.width}")
@@ -67,7 +67,7 @@ def speed_panel(url: url_state.PageURL, loaded, cost: compute.ModelCost) -> None
               t("{rate} tokens/s", rate=f"{speed.tokens_per_second:,.1f}"),
               t("{tokens} tokens in {seconds} s after a {prompt}-token prompt",
                 tokens=speed.tokens, seconds=f"{speed.seconds:.2f}", prompt=speed.prompt_tokens),
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     rows = compute.scaled(cost, speed)
     names = [tm(r.name) for r in rows]
     show_chart(st, cost_bars(names, [r.memory["float16"] / 1e9 for r in rows],

@@ -93,7 +93,7 @@ if loaded is not None:
         m1.metric(t("Entropy"), t("{value} bits", value=f"{view.entropy_bits:.2f}"),
                   help=t("How uncertain the whole distribution is: 0 bits = certain."))
         m2.metric(t("Most likely"), visible_token(view.texts[0]), f"{view.probs[0]:.1%}",
-                  delta_color="off")
+                  delta_color="off", delta_arrow="off")
         m3.metric(t("Outside the top {top_k}", top_k=top_k), f"{view.rest:.1%}")
         texts_by_id = dict(zip(view.token_ids, view.texts))
         chart_key = f"{NEXT_CHART}_{len(steps)}"  # a fresh selection after every step
