@@ -4,11 +4,11 @@ f(x) is the logit of a chosen next token after the last input token, as a functi
 of the input token embeddings x (T, C); position embeddings (GPT-2) and rotary
 positions (Llama) stay as they are.
   gradient × input:      a_t = Σ_c x_tc · ∂f/∂x_tc
-  integrated gradients:  a_t = Σ_c x_tc · ∫_0^1 ∂f/∂x_tc(α x) dα
-                         (zero-embedding baseline, Sundararajan et al. 2017), the integral
-                         taken on m points packed towards the baseline (see path_points)
-Integrated gradients are complete: Σ_t a_t ≈ f(x) − f(0), up to the m-step quadrature
-error, which the result reports.
+  integrated gradients:  a_t = Σ_c (x − x')_tc · ∫_0^1 ∂f/∂x_tc(x' + α(x − x')) dα
+                         (Sundararajan et al. 2017), the integral taken at m midpoints.
+The baseline x' is the end-of-text token at every position but the first, which keeps
+its own embedding (see baseline_embeds). Integrated gradients are complete:
+Σ_t a_t ≈ f(x) − f(x'), up to the m-step quadrature error, which the result reports.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from lmlab.probability import readable_tokens
 from lmlab.residual import MAX_TRACE_TOKENS, _model_turn, encode_for_trace
 
 IG_CHUNK = 16  # interpolation points per backward pass
-PATH_POWER = 3.0
 
 
 @dataclass
@@ -37,12 +36,13 @@ class Saliency:
     grad_x_input: list[float]  # (T,)
     integrated: list[float]  # (T,)
     f_input: float  # f(x): the logit with the real embeddings
-    f_baseline: float  # f(0): the logit with all token embeddings zero
+    f_baseline: float  # f(x'): the logit with the baseline embeddings
     steps: int
+    baseline_token: str = ""  # the token the baseline puts at every position but the first
 
     @property
     def completeness_gap(self) -> float:
-        """|Σ IG − (f(x) − f(0))| as a share of |f(x) − f(0)|."""
+        """|Σ IG − (f(x) − f(x'))| as a share of |f(x) − f(x')|."""
         change = self.f_input - self.f_baseline
         return abs(sum(self.integrated) - change) / max(abs(change), 1e-12)
 
@@ -51,16 +51,26 @@ class Saliency:
                 for i, (t, g, ig) in enumerate(zip(self.tokens, self.grad_x_input, self.integrated))]
 
 
-def path_points(steps: int, power: float = PATH_POWER) -> tuple[torch.Tensor, torch.Tensor]:
-    """Points α_k on the straight path and their weights, Σ w_k g(α_k) ≈ ∫_0^1 g(α) dα.
+def path_points(steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points α_k on the straight path and their weights, Σ w_k g(α_k) ≈ ∫_0^1 g(α) dα:
+    the m midpoints of (0, 1), each weighing 1/m."""
+    return (torch.arange(steps, dtype=torch.float32) + 0.5) / steps, torch.full((steps,), 1 / steps)
 
-    α = u^p with u at the m midpoints of (0, 1), weight p·u^(p−1)/m: the same integral,
-    with the points packed near the zero baseline, where an RMSNorm model's output jumps
-    from 0 (everything is 0 at the baseline) to nearly its full value within a few percent
-    of the path; evenly spaced points would step over that jump.
+
+def baseline_ids(loaded: LoadedModel, ids: torch.Tensor) -> torch.Tensor:
+    """(1, T) ids of the baseline: the end-of-text token everywhere but position 0.
+
+    Not all-zero embeddings: RMSNorm and LayerNorm make the output jump right next to
+    a zero input, so no quadrature of the path from 0 meets completeness. Position 0 keeps
+    its token: models lean on the first token as an attention sink, and replacing it moves
+    every later position far from anything the model has seen.
     """
-    u = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
-    return u ** power, power * u ** (power - 1) / steps
+    tok = loaded.tokenizer
+    neutral = next((i for i in (tok.eos_token_id, tok.pad_token_id, tok.bos_token_id)
+                    if i is not None), 0)
+    base = torch.full_like(ids, int(neutral))
+    base[:, 0] = ids[:, 0]
+    return base
 
 
 def _target_logit(model, embeds: torch.Tensor, token_id: int) -> torch.Tensor:
@@ -76,7 +86,11 @@ def saliency_ids(loaded: LoadedModel, ids: torch.Tensor, token_id: int | None = 
     model = loaded.model
     vocab = parts.lm_head.weight.shape[0]
     with _model_turn(loaded, on_wait), torch.enable_grad():
-        embeds = model.get_input_embeddings()(ids.to(loaded.device)).detach()  # (1, T, C)
+        embed = model.get_input_embeddings()
+        ids = ids.to(loaded.device)
+        embeds = embed(ids).detach()  # (1, T, C)
+        base_ids = baseline_ids(loaded, ids)
+        base = embed(base_ids).detach()  # (1, T, C)
         with torch.no_grad():
             logits = model(inputs_embeds=embeds).logits[0, -1].float()
         token_id = int(logits.argmax()) if token_id is None else int(token_id)
@@ -91,20 +105,21 @@ def saliency_ids(loaded: LoadedModel, ids: torch.Tensor, token_id: int | None = 
         for start in range(0, steps, IG_CHUNK):
             a = alphas[start:start + IG_CHUNK].to(embeds.device, embeds.dtype)
             w = weights[start:start + IG_CHUNK].to(embeds.device, embeds.dtype)
-            points = (a[:, None, None] * embeds).requires_grad_(True)  # (k, T, C)
+            points = (base + a[:, None, None] * (embeds - base)).requires_grad_(True)  # (k, T, C)
             (g,) = torch.autograd.grad(_target_logit(model, points, token_id).sum(), points)
             total += (w[:, None, None] * g).sum(0, keepdim=True).detach()
             if on_progress is not None:
                 on_progress(min(start + IG_CHUNK, steps), steps)
-        integrated = (embeds * total).sum(-1)[0]  # (T,)
+        integrated = ((embeds - base) * total).sum(-1)[0]  # (T,)
         with torch.no_grad():
-            f_0 = float(_target_logit(model, torch.zeros_like(embeds), token_id)[0])
+            f_0 = float(_target_logit(model, base, token_id)[0])
     id_list = ids[0].tolist()
     return Saliency(tokens=readable_tokens(loaded.tokenizer, id_list), token_id=token_id,
                     token=loaded.tokenizer.decode([token_id], clean_up_tokenization_spaces=False),
                     grad_x_input=gxi.float().cpu().tolist(),
                     integrated=integrated.float().cpu().tolist(),
-                    f_input=float(f_x[0].detach()), f_baseline=f_0, steps=steps)
+                    f_input=float(f_x[0].detach()), f_baseline=f_0, steps=steps,
+                    baseline_token=readable_tokens(loaded.tokenizer, [int(base_ids[0, -1])])[0])
 
 
 def saliency_text(loaded: LoadedModel, text: str, token_id: int | None = None, steps: int = 64,

@@ -183,9 +183,11 @@ def saliency_section(loaded, trace, text: str, url) -> None:
                                 t("Integrated gradients ({steps} steps) → {token}",
                                   steps=result.steps, token=name)))
     st.caption(t("Blue raises the logit of {token}, red lowers it; hover a token for its value. "
-                 "Integrated gradients add up to {total:.3f}; f(text) − f(zero embeddings) = "
-                 "{change:.3f} (gap {gap:.1%}).", token=name, total=sum(result.integrated),
-                 change=result.f_input - result.f_baseline, gap=result.completeness_gap))
+                 "Integrated gradients add up to {total:.3f}; f(text) − f(baseline) = "
+                 "{change:.3f} (gap {gap:.1%}). The baseline puts {baseline} at every position "
+                 "but the first.", token=name, total=sum(result.integrated),
+                 change=result.f_input - result.f_baseline, gap=result.completeness_gap,
+                 baseline=result.baseline_token))
     csv_button(result.rows(), "saliency", "ld_saliency_csv")
 
 

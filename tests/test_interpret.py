@@ -213,12 +213,14 @@ def test_smollm2_lens_components_patching_and_ig(smollm):
     assert float(metrics[0]) == pytest.approx(setup.clean_metric, abs=1e-4)
     assert float(metrics[1]) == pytest.approx(setup.corrupted_metric, abs=1e-4)
     assert setup.clean_metric > 0 > setup.corrupted_metric  # Paris vs Rome, as it should
-    # Integrated gradients on SmolLM2 are checked for f(x) only: with a zero-embedding
-    # baseline its RMSNorm layers make the output jump right next to the baseline (f(1e-9·x)
-    # is still far from f(0)), so no 64-step quadrature meets completeness; the page shows
-    # the gap it measures.
-    result = saliency_text(smollm, "The capital of France is", steps=8)
-    assert result.token == " Paris" and result.f_baseline == pytest.approx(0.0, abs=1e-6)
+    # Integrated gradients on SmolLM2 are complete at 64 steps from the end-of-text baseline
+    # (from all-zero embeddings its RMSNorm layers make the output jump next to 0: no
+    # 64-step quadrature came within 5%).
+    result = saliency_text(smollm, "The capital of France is", steps=64)
+    assert result.token == " Paris" and result.f_input != result.f_baseline
+    assert result.completeness_gap < 0.05, (sum(result.integrated), result.f_input,
+                                            result.f_baseline)
+    assert result.integrated[0] == 0.0  # the first token is the baseline's too
 
 
 def figure_texts(fig) -> list[str]:
