@@ -14,6 +14,7 @@ from lmlab.engine import EngineRequest, TextEngine, engine_for
 from lmlab.errors import InputError, LMLabError
 from lmlab.generation import GenerationParams
 from lmlab.turns import FairLock, QueuePlace, model_turn
+from test_generation import held_by_another_user
 
 PROMPTS = ["the cat sat", "once upon a time there was", "hello", "a king and a queen ruled the"]
 GREEDY = GenerationParams(max_new_tokens=24)
@@ -185,24 +186,11 @@ def test_inspection_waits_at_most_a_step_and_generation_resumes_unchanged(llama3
 
 
 def test_inspection_views_show_the_wait_then_time_out_with_a_sentence(llama32):
-    places, release = [], threading.Event()
-    held = threading.Event()
-
-    def other_user():
-        with llama32.lock:
-            held.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=other_user)
-    holder.start()
-    held.wait(5)
-    try:
+    places = []
+    with held_by_another_user(llama32):
         with pytest.raises(LMLabError) as info:
             with model_turn(llama32, on_wait=places.append, timeout=0.3):
                 pass
-    finally:
-        release.set()
-        holder.join()
     assert places == [QueuePlace(1)]
     assert "busy" in str(info.value) and "try this view again" in str(info.value)
     with model_turn(llama32, timeout=1):  # free again
