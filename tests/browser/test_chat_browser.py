@@ -102,7 +102,7 @@ def test_token_lens_colours_tokens_and_hover_shows_top5(page, streamlit_url):
     assert page.get_by_text("Perplexity").count() >= 1
     screenshot(page, "token_lens")
 
-    text = page.get_by_label("Text", exact=False)
+    text = page.get_by_role("textbox", name="Text (up to", exact=False)
     text.fill("Hello <img src=x onerror=\"window.__lens = 1\"> world")
     text.press("Control+Enter")
     page.get_by_role("button", name="Score", exact=True).click()

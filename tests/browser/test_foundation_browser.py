@@ -18,6 +18,7 @@ def test_generation_streams_real_text(page, streamlit_url):
     prompt = page.get_by_role("textbox", name="Prompt")
     prompt.fill("The three primary colors are")
     prompt.press("Control+Enter")
+    wait_app_idle(page)  # the prompt is committed before Generate reads it
     page.get_by_role("button", name="Generate").click()
     output = page.locator(".st-key-gen_output_box")
     output.wait_for(timeout=120_000)

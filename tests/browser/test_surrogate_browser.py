@@ -13,6 +13,7 @@ def test_a_lone_surrogate_is_answered_and_the_session_goes_on(page, streamlit_ur
     page.goto(streamlit_url)
     wait_app_idle(page)
     page.goto(streamlit_url + "/glove")
+    page.wait_for_selector(BOX, timeout=120_000)  # GloVe loads on a first visit
     wait_app_idle(page)
     page.evaluate(SET_VALUE, BOX)
     page.press(BOX, "Enter")
