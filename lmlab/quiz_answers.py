@@ -16,7 +16,7 @@ from lmlab.quiz import Question, same_in_every_language
 OPTIONS = 4
 
 
-def _order(count: int, seed: int) -> list[int]:
+def option_order(count: int, seed: int) -> list[int]:
     """Positions 0..count-1 in a fixed shuffled order, so the answer is not always first."""
     order = list(range(count))
     np.random.default_rng(seed).shuffle(order)
@@ -34,7 +34,7 @@ def greedy_next_token(view: NextTokens, logits: torch.Tensor, shown) -> Question
     if best not in ids:  # cannot happen for a top-k view, kept honest anyway
         ids = [best, *ids[:OPTIONS - 1]]
     texts = dict(zip(view.token_ids, view.texts))
-    order = _order(len(ids), seed=best)
+    order = option_order(len(ids), seed=best)
     ordered = [ids[i] for i in order]
     return Question(
         "greedy_next",
@@ -56,7 +56,7 @@ def previous_token_head(attentions: np.ndarray) -> Question:
     best = int(flat[0])
     picks = [best] + [int(i) for i in flat[len(flat) // 2:]][:OPTIONS - 1]
     picks = list(dict.fromkeys(picks))
-    order = _order(len(picks), seed=best)
+    order = option_order(len(picks), seed=best)
     ordered = [picks[i] for i in order]
 
     def name(i: int) -> dict[str, str]:
@@ -79,7 +79,7 @@ def most_surprising_token(tokens: list[TokenScore], shown) -> Question:
     order = sorted(range(len(tokens)), key=lambda i: -tokens[i].surprisal_bits)
     best = order[0]
     picks = list(dict.fromkeys([best] + order[len(order) // 2:][:OPTIONS - 1]))
-    shuffled = [picks[i] for i in _order(len(picks), seed=len(tokens))]
+    shuffled = [picks[i] for i in option_order(len(picks), seed=len(tokens))]
     return Question(
         "most_surprising",
         {"en": "Which of these tokens surprised the model most (highest surprisal)?",

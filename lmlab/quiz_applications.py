@@ -14,14 +14,14 @@ import numpy as np
 
 from lmlab.compute import human_bytes, memory_bytes
 from lmlab.quiz import Question, same_in_every_language
-from lmlab.quiz_answers import OPTIONS, _order
+from lmlab.quiz_answers import OPTIONS, option_order
 
 
 def _picks(order: Sequence[int], seed: int) -> tuple[list[int], int]:
     """The best index (order[0]) and a few from the far half, shuffled: (options, answer)."""
     best = order[0]
     picks = list(dict.fromkeys([best, *order[len(order) // 2:]]))[:OPTIONS]
-    shuffled = [picks[i] for i in _order(len(picks), seed=seed)]
+    shuffled = [picks[i] for i in option_order(len(picks), seed=seed)]
     return shuffled, shuffled.index(best)
 
 
@@ -85,7 +85,7 @@ def float16_memory(parameters: int) -> Question:
     """"How much memory do these weights need in float16?": 2 bytes × the counted parameters."""
     memory = memory_bytes(parameters)
     formats = ["int4", "int8", "float16", "float32"]
-    shuffled = [formats[i] for i in _order(len(formats), seed=parameters % 9973)]
+    shuffled = [formats[i] for i in option_order(len(formats), seed=parameters % 9973)]
     count = f"{parameters:,}"
     return Question(
         "float16_memory",
