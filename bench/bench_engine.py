@@ -37,6 +37,7 @@ from lmlab.kv_batch import append_row, new_cache  # noqa: E402
 from lmlab.loading import ModelStore  # noqa: E402
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+WARM_UPS = 3  # runs of each side before the measured pairs
 SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 QUESTIONS = ["Write a long story about a lighthouse keeper and a storm.",
              "Explain how a rainbow forms, step by step, in detail.",
@@ -102,7 +103,9 @@ def gradio_path(loaded, ids: list[int], params) -> tuple[float, int]:
 def ratio_to_raw(loaded, path, params, repeats: int) -> tuple[float, float, float]:
     """(median ratio of back-to-back pairs, path tok/s, raw tok/s)."""
     ids = prompt_ids(loaded, 0, params.max_new_tokens)
-    path(loaded, ids, params)  # warm-up
+    for _ in range(WARM_UPS):  # both sides warm: a cold engine's first forwards run ~2x slower
+        raw_generate(loaded, ids, params)
+        path(loaded, ids, params)
     ratios, path_rates, raw_rates = [], [], []
     for _ in range(repeats):
         raw_s, raw_n = raw_generate(loaded, ids, params)
