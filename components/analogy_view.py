@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.i18n import t
 from components.memo import peek, session_memo
@@ -73,8 +74,7 @@ def show_report(report: analogy_eval.AnalogyReport) -> None:
                         width="stretch", key="analogy_eval_chart")
         table = section_table(report)
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button(t("Download CSV"), table.to_csv(index=False), "analogy_sections.csv",
-                           "text/csv", key="analogy_eval_sections_csv")
+        csv_button(table, "analogy_sections", "analogy_eval_sections_csv")
     st.subheader(t("Failures"))
     sections = ["all sections"] + [s.name for s in report.sections]
     section = st.selectbox(t("Section"), sections, key=SECTION_KEY)
@@ -84,5 +84,4 @@ def show_report(report: analogy_eval.AnalogyReport) -> None:
                          columns=["section", "question", "expected", "GloVe's answer"])
     st.caption(t("{n} failed questions.", n=f"{len(failures):,}"))
     st.dataframe(frame, hide_index=True, width="stretch", height=360)
-    st.download_button(t("Download CSV"), frame.to_csv(index=False), "analogy_failures.csv",
-                       "text/csv", key="analogy_eval_failures_csv")
+    csv_button(frame, "analogy_failures", "analogy_eval_failures_csv")

@@ -6,9 +6,9 @@ it runs its own clean and corrupted prompts, and only when its button is pressed
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components import url_state
 from components.controls import busy_notice
 from components.errors import shown_errors
@@ -31,11 +31,6 @@ CLEAN = "The Eiffel Tower is in the city of"
 CORRUPTED = "The Colosseum is in the city of"
 PROMPT_CHARS = 8 * MAX_PATCH_TOKENS  # a token is rarely longer than 8 characters
 ANSWER_CHARS = 40
-
-
-def csv_button(rows: list[dict], name: str, key: str) -> None:
-    st.download_button(f"⬇ {t('Download CSV')}", pd.DataFrame(rows).to_csv(index=False),
-                       file_name=f"{name}.csv", mime="text/csv", key=key)
 
 
 def settings() -> list[url_state.Setting]:

@@ -99,7 +99,8 @@ def checked(setting: Setting, check: Callable[[Any], Any], *, what: str) -> Sett
         try:
             check(value)
         except InputError as error:
-            raise InputError(f"{error} The link's {what} is not used; the page keeps its own.") from None
+            raise InputError(f"{error} The link's {what} is not used; the page keeps its "
+                             "own.") from None
         return value
     return replace(setting, parse=parse)
 

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components.navigation import use_router
 from components import url_state, working_text
 from components.errors import shown_errors, shown_result
@@ -59,8 +60,7 @@ def table(frame: pd.DataFrame, name: str, key: str) -> None:
     formats = {c: st.column_config.NumberColumn(format="%.4f")
                for c in frame.columns if frame[c].dtype.kind == "f"}
     st.dataframe(frame, hide_index=True, column_config=formats, width="stretch")
-    st.download_button(f"⬇ {t('Download CSV')}", frame.to_csv(index=False).encode("utf-8"),
-                       file_name=f"{name}.csv", mime="text/csv", key=key)
+    csv_button(frame, name, key)
 
 
 def show_token(index: int, token: str) -> str:
@@ -246,9 +246,7 @@ def positional_section(loaded) -> None:
         cosine_similarity_matrix(pe), t("Cosine similarity of positions")), key="am_fig_pe_sim")
     st.caption(t("Nearby positions look alike and the similarity depends only on the distance "
                "between positions (each diagonal is constant)."))
-    st.download_button(f"⬇ {t('Download CSV')}",
-                       pd.DataFrame(pe).to_csv(index_label="position").encode("utf-8"),
-                       file_name="sinusoidal_encoding.csv", mime="text/csv", key="am_csv_pe")
+    csv_button(pd.DataFrame(pe), "sinusoidal_encoding", "am_csv_pe", index_label="position")
 
     st.subheader(t("What {name} uses instead", name=loaded.spec.name))
     scheme = describe_positions(loaded)

@@ -4,6 +4,7 @@ direction, and WEAT effect sizes on GloVe."""
 import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components import url_state, working_text
 from components.errors import shown_errors
 from components.i18n import labels as figure_texts, t, tm
@@ -53,8 +54,7 @@ def bind_settings(tests: list[dict]) -> url_state.PageURL:
 
 def _table(frame: pd.DataFrame, name: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button(t("Download CSV"), frame.to_csv(index=False), f"{name}.csv", "text/csv",
-                       key=f"bias_{name}_csv")
+    csv_button(frame, name, f"bias_{name}_csv")
 
 
 def use_template(template: str) -> None:

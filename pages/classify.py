@@ -4,6 +4,7 @@ and a classifier trained live on MiniLM sentence embeddings."""
 import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components import url_state, working_text
 from components.errors import shown_errors
 from components.hub_models import hub_model_loaded
@@ -75,8 +76,7 @@ def zero_shot_tab(url: url_state.PageURL, loaded, text: str) -> None:
                               t("P(label | prompt)"): result.label_mass,
                               t("continuations scored"): [" + ".join(v) for v in result.variants]})
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button(t("Download CSV"), table.to_csv(index=False), "zero_shot.csv",
-                           "text/csv", key="classify_zero_shot_csv")
+        csv_button(table, "zero_shot", "classify_zero_shot_csv")
         st.caption(t("Of all the model's probability for its next token, {share} went to the "
                      "labels.", share=f"{sum(result.label_mass):.1%}"))
         with st.expander(t("The prompt the model read")):
@@ -133,8 +133,7 @@ def minilm_tab(url: url_state.PageURL, text: str) -> None:
                              columns=[t("sentence"), t("true label"), t("predicted label")])
         st.caption(t("Held-out sentences it got wrong: {n}", n=len(wrong)))
         st.dataframe(wrong, hide_index=True, width="stretch")
-        st.download_button(t("Download CSV"), wrong.to_csv(index=False), "minilm_errors.csv",
-                           "text/csv", key="classify_minilm_csv")
+        csv_button(wrong, "minilm_errors", "classify_minilm_csv")
 
 
 st.title(f"😊 {t('Sentiment')}")

@@ -4,6 +4,7 @@ and the same arithmetic for GPT-2, GPT-3 and a 70B model."""
 import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components import url_state, working_text
 from components.errors import shown_errors
 from components.i18n import t, tm
@@ -78,8 +79,7 @@ def speed_panel(url: url_state.PageURL, loaded, cost: compute.ModelCost) -> None
                              t("seconds (log scale)")), width="stretch", key="compute_time_chart")
     table = cost_table(rows)
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button(t("Download CSV"), table.to_csv(index=False), "compute_cost.csv",
-                       "text/csv", key="compute_csv")
+    csv_button(table, "compute_cost", "compute_csv")
 
 
 st.title(f"💰 {t('Compute cost')}")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.downloads import csv_button
 from components import patching_view, state, url_state, working_text
 from components.controls import busy_notice
 from components.errors import shown_errors
@@ -9,7 +10,6 @@ from components.i18n import labels, t, tm
 from components.lessons import show_lesson
 from components.memo import forget, session_memo
 from components.navigation import use_router
-from components.patching_view import csv_button
 from components.presenter import show_chart
 from components.quiz import offer
 from components.sidebar import model_picker

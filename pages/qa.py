@@ -4,6 +4,7 @@ probabilities, or the instruct model's answer with the context coloured by salie
 import pandas as pd
 import streamlit as st
 
+from components.downloads import csv_button
 from components import url_state, working_text
 from components.errors import shown_errors
 from components.hub_models import hub_model_loaded
@@ -73,8 +74,7 @@ def extractive_tab(url: url_state.PageURL, question: str, context: str) -> None:
         table = pd.DataFrame({t("token"): span.tokens, t("P(start)"): span.start_probs,
                               t("P(end)"): span.end_probs})
         st.dataframe(table, hide_index=True, width="stretch", height=260)
-        st.download_button(t("Download CSV"), table.to_csv(index=False), "qa_span.csv",
-                           "text/csv", key="qa_span_csv")
+        csv_button(table, "qa_span", "qa_span_csv")
 
 
 def generative_tab(loaded, question: str, context: str) -> None:
