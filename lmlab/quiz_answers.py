@@ -6,6 +6,8 @@ token scores), so asking costs no extra forward pass.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 
@@ -21,6 +23,15 @@ def option_order(count: int, seed: int) -> list[int]:
     order = list(range(count))
     np.random.default_rng(seed).shuffle(order)
     return order
+
+
+def far_options(order: Sequence[int], seed: int) -> tuple[list[int], int]:
+    """The best item (order[0], `order` ranks them all) and a few from the far half, in a
+    fixed shuffled order: (options, index of the best)."""
+    best = order[0]
+    picks = list(dict.fromkeys([best, *order[len(order) // 2:]]))[:OPTIONS]
+    shuffled = [picks[i] for i in option_order(len(picks), seed=seed)]
+    return shuffled, shuffled.index(best)
 
 
 def greedy_next_token(view: NextTokens, logits: torch.Tensor, shown) -> Question:
@@ -52,12 +63,8 @@ def previous_token_head(attentions: np.ndarray) -> Question:
     """"Which head attends most to the previous token?": argmax of the real weights (L, H)."""
     scores = previous_token_score(attentions)  # (L, H)
     n_layers, n_heads = scores.shape
-    flat = np.argsort(-scores, axis=None, kind="stable")
-    best = int(flat[0])
-    picks = [best] + [int(i) for i in flat[len(flat) // 2:]][:OPTIONS - 1]
-    picks = list(dict.fromkeys(picks))
-    order = option_order(len(picks), seed=best)
-    ordered = [picks[i] for i in order]
+    flat = [int(i) for i in np.argsort(-scores, axis=None, kind="stable")]
+    ordered, answer = far_options(flat, seed=flat[0])
 
     def name(i: int) -> dict[str, str]:
         layer, head = divmod(i, n_heads)
@@ -67,7 +74,7 @@ def previous_token_head(attentions: np.ndarray) -> Question:
         "previous_token_head",
         {"en": "On your text, which head puts the most weight on the previous token?",
          "zh": "在你的文本上，哪个注意力头给前一个词元的权重最大？"},
-        [name(i) for i in ordered], ordered.index(best),
+        [name(i) for i in ordered], answer,
         {"en": "The “Attention to the previous token” map in Head habits shows this number "
                "for every head.",
          "zh": "“注意力头的习惯”里的“对前一个词元的注意力”图给出了每个头的这个数。"},
@@ -77,15 +84,13 @@ def previous_token_head(attentions: np.ndarray) -> Question:
 def most_surprising_token(tokens: list[TokenScore], shown) -> Question:
     """"Which token surprised the model most?": the highest surprisal among a few tokens."""
     order = sorted(range(len(tokens)), key=lambda i: -tokens[i].surprisal_bits)
-    best = order[0]
-    picks = list(dict.fromkeys([best] + order[len(order) // 2:][:OPTIONS - 1]))
-    shuffled = [picks[i] for i in option_order(len(picks), seed=len(tokens))]
+    shuffled, answer = far_options(order, seed=len(tokens))
     return Question(
         "most_surprising",
         {"en": "Which of these tokens surprised the model most (highest surprisal)?",
          "zh": "下面哪个词元最让模型意外（惊异度最高）？"},
         [same_in_every_language(f"#{tokens[i].index} {shown(tokens[i].text)}") for i in shuffled],
-        shuffled.index(best),
+        answer,
         {"en": "Surprisal = −log₂ P: the lower the probability the model gave a token, the "
                "taller its bar.",
          "zh": "惊异度 = −log₂ P：模型给一个词元的概率越低，它的柱子越高。"},

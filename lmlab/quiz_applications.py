@@ -14,15 +14,7 @@ import numpy as np
 
 from lmlab.compute import human_bytes, memory_bytes
 from lmlab.quiz import Question, same_in_every_language
-from lmlab.quiz_answers import OPTIONS, option_order
-
-
-def _picks(order: Sequence[int], seed: int) -> tuple[list[int], int]:
-    """The best index (order[0]) and a few from the far half, shuffled: (options, answer)."""
-    best = order[0]
-    picks = list(dict.fromkeys([best, *order[len(order) // 2:]]))[:OPTIONS]
-    shuffled = [picks[i] for i in option_order(len(picks), seed=seed)]
-    return shuffled, shuffled.index(best)
+from lmlab.quiz_answers import far_options, option_order
 
 
 def top_label(labels: Sequence[str], probs: Sequence[float]) -> Question | None:
@@ -30,7 +22,7 @@ def top_label(labels: Sequence[str], probs: Sequence[float]) -> Question | None:
     if len(labels) < 2:
         return None
     order = [int(i) for i in np.argsort(-np.asarray(probs, dtype=float), kind="stable")]
-    shuffled, answer = _picks(order, seed=order[0] + len(labels))
+    shuffled, answer = far_options(order, seed=order[0] + len(labels))
     return Question(
         "zero_shot_label",
         {"en": "For this text, which label did the language model give the highest probability?",
@@ -49,7 +41,7 @@ def most_she_leaning(occupations: Sequence[str], log2_ratios: Sequence[float]
     if len(occupations) < 2:
         return None
     order = [int(i) for i in np.argsort(np.asarray(log2_ratios, dtype=float), kind="stable")]
-    shuffled, answer = _picks(order, seed=len(occupations))
+    shuffled, answer = far_options(order, seed=len(occupations))
     return Question(
         "most_she_leaning",
         {"en": "After which occupation does this model find “she” likeliest compared with "
@@ -69,7 +61,7 @@ def most_salient_token(tokens: Sequence[str], saliency: Sequence[float],
     if len(tokens) < 2:
         return None
     order = [int(i) for i in np.argsort(-np.asarray(saliency, dtype=float), kind="stable")]
-    shuffled, answer = _picks(order, seed=len(tokens))
+    shuffled, answer = far_options(order, seed=len(tokens))
     return Question(
         "most_salient_token",
         {"en": "Which context token had the highest saliency for the model's answer?",
