@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.downloads import csv_button
 from components import url_state
 from components.controls import busy_notice
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.i18n import labels, t, tm
 from components.presenter import show_chart

@@ -4,8 +4,8 @@ direction, and WEAT effect sizes on GloVe."""
 import pandas as pd
 import streamlit as st
 
-from components.downloads import csv_button
 from components import url_state, working_text
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.i18n import labels as figure_texts, t, tm
 from components.lessons import show_lesson

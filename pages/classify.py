@@ -4,8 +4,8 @@ and a classifier trained live on MiniLM sentence embeddings."""
 import pandas as pd
 import streamlit as st
 
-from components.downloads import csv_button
 from components import url_state, working_text
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.hub_models import hub_model_loaded
 from components.i18n import labels as figure_texts, t

@@ -4,8 +4,8 @@ and the same arithmetic for GPT-2, GPT-3 and a 70B model."""
 import pandas as pd
 import streamlit as st
 
-from components.downloads import csv_button
 from components import url_state, working_text
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.i18n import t, tm
 from components.lessons import show_lesson

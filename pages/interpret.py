@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from components.downloads import csv_button
 from components import patching_view, state, url_state, working_text
 from components.controls import busy_notice
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.i18n import labels, t, tm
 from components.lessons import show_lesson

@@ -4,8 +4,8 @@ probabilities, or the instruct model's answer with the context coloured by salie
 import pandas as pd
 import streamlit as st
 
-from components.downloads import csv_button
 from components import url_state, working_text
+from components.downloads import csv_button
 from components.errors import shown_errors
 from components.hub_models import hub_model_loaded
 from components.i18n import t, tm

@@ -100,7 +100,8 @@ def contributions_heatmap(share, labels: Labels = None) -> go.Figure:
             custom.append([layer, c if c < H else -1])
             hover.append(f"{rows[layer]} · {name}: {z[layer][c]:+.3f}")
     fig = go.Figure(go.Heatmap(z=z, x=columns, y=rows, colorscale="RdBu", zmid=0, zmin=-bound,
-                               zmax=bound, hoverinfo="skip", colorbar=dict(title="logit")))  # a word kept as is
+                               zmax=bound, hoverinfo="skip",
+                               colorbar=dict(title="logit")))  # the word, in every language
     fig.add_trace(_click_layer(cx, cy, custom, hover, 14))
     fig.update_layout(title=tr(labels, "What wrote “{token}” at position {pos} (logit {logit})",
                                token=_label(share.token), pos=share.position,
