@@ -205,6 +205,7 @@ class LocalEngine:
         for item in [i for i in self._waiting if i.stop.is_set()]:
             self._waiting.remove(item)
             item.finish("stopped")
+            self.stopped += 1
 
     def _tell_places(self) -> None:
         remaining = sorted(int(r.params.max_new_tokens) - r.generated for r in self._rows)
@@ -316,9 +317,9 @@ class LocalEngine:
             reason = "length"
         item.outbox.put([TokenEvent(token, piece, float(probs[token]), top)])
         if reason is not None:
+            self.stopped += reason == "stopped"
             item.finish(reason)
-            return False
-        return True
+        return reason is None
 
     def _token_text(self, token_id: int) -> str:
         if token_id not in self._texts:
