@@ -7,7 +7,7 @@ positions (Llama) stay as they are.
   integrated gradients:  a_t = Σ_c (x − x')_tc · ∫_0^1 ∂f/∂x_tc(x' + α(x − x')) dα
                          (Sundararajan et al. 2017), the integral taken at m midpoints.
 The baseline x' is the end-of-text token at every position but the first, which keeps
-its own embedding (see baseline_embeds). Integrated gradients are complete:
+its own embedding (see baseline_ids). Integrated gradients are complete:
 Σ_t a_t ≈ f(x) − f(x'), up to the m-step quadrature error, which the result reports.
 """
 
@@ -51,10 +51,9 @@ class Saliency:
                 for i, (t, g, ig) in enumerate(zip(self.tokens, self.grad_x_input, self.integrated))]
 
 
-def path_points(steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Points α_k on the straight path and their weights, Σ w_k g(α_k) ≈ ∫_0^1 g(α) dα:
-    the m midpoints of (0, 1), each weighing 1/m."""
-    return (torch.arange(steps, dtype=torch.float32) + 0.5) / steps, torch.full((steps,), 1 / steps)
+def path_points(steps: int) -> torch.Tensor:
+    """The m midpoints α_k of (0, 1): (1/m) Σ_k g(α_k) ≈ ∫_0^1 g(α) dα."""
+    return (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
 
 
 def baseline_ids(loaded: LoadedModel, ids: torch.Tensor) -> torch.Tensor:
@@ -101,16 +100,15 @@ def saliency_ids(loaded: LoadedModel, ids: torch.Tensor, token_id: int | None = 
         (grad,) = torch.autograd.grad(f_x.sum(), x)  # gradients of the input only, not weights
         gxi = (grad * x).sum(-1)[0].detach()  # (T,)
         total = torch.zeros_like(embeds)  # Σ_k ∂f/∂x at the interpolation points
-        alphas, weights = path_points(steps)
+        alphas = path_points(steps)
         for start in range(0, steps, IG_CHUNK):
             a = alphas[start:start + IG_CHUNK].to(embeds.device, embeds.dtype)
-            w = weights[start:start + IG_CHUNK].to(embeds.device, embeds.dtype)
             points = (base + a[:, None, None] * (embeds - base)).requires_grad_(True)  # (k, T, C)
             (g,) = torch.autograd.grad(_target_logit(model, points, token_id).sum(), points)
-            total += (w[:, None, None] * g).sum(0, keepdim=True).detach()
+            total += g.sum(0, keepdim=True).detach()
             if on_progress is not None:
                 on_progress(min(start + IG_CHUNK, steps), steps)
-        integrated = ((embeds - base) * total).sum(-1)[0]  # (T,)
+        integrated = ((embeds - base) * total / steps).sum(-1)[0]  # (T,): the mean gradient
         with torch.no_grad():
             f_0 = float(_target_logit(model, base, token_id)[0])
     id_list = ids[0].tolist()
