@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import url_state
 from components.i18n import t, tm
 from components.model_cache import load_model
 from lmlab.loading import LoadedModel
@@ -42,3 +43,9 @@ def hub_model_loaded(task: str, label: str, key: str, offline_note: str, *,
         return None
     loaded = load_model(spec.id, purpose)
     return None if loaded is None else (spec, loaded)
+
+
+def hub_model_settings(task: str, name: str, key: str, what: str) -> list[url_state.Setting]:
+    """The Hub model choice for `task` as a link setting, when the catalog lists any."""
+    ids = [s.id for s in models_for(task)]
+    return [url_state.choice(name, key, ids[0], ids, what=what)] if ids else []

@@ -7,7 +7,7 @@ import streamlit as st
 from components import url_state, working_text
 from components.downloads import csv_button
 from components.errors import shown_errors
-from components.hub_models import hub_model_loaded
+from components.hub_models import hub_model_loaded, hub_model_settings
 from components.i18n import labels as figure_texts, t
 from components.lessons import show_lesson
 from components.memo import session_memo
@@ -18,7 +18,6 @@ from components.quiz import offer
 from components.sidebar import model_picker
 from lmlab import classify, embedding_classifier
 from lmlab.quiz_applications import top_label
-from lmlab.registry import models_for
 from lmlab.viz.applications import confusion_heatmap, probability_bars
 from lmlab.viz.common import safe_texts
 
@@ -46,11 +45,8 @@ def bind_settings() -> url_state.PageURL:
                                               max_chars=MAX_LABELS_CHARS, what="labels"),
                                classify.check_labels, what="labels"),
              url_state.number("held_out", CLS_HELD_OUT, 0.25, low=0.1, high=0.5,
-                              what="held-out share", integer=False))
-    classifiers = [s.id for s in models_for("classify")]
-    if classifiers:
-        url.bind(url_state.choice("classifier", CLS_HUB_MODEL, classifiers[0], classifiers,
-                                  what="classifier"))
+                              what="held-out share", integer=False),
+             *hub_model_settings("classify", "classifier", CLS_HUB_MODEL, what="classifier"))
     return url
 
 

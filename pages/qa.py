@@ -7,7 +7,7 @@ import streamlit as st
 from components import url_state, working_text
 from components.downloads import csv_button
 from components.errors import shown_errors
-from components.hub_models import hub_model_loaded
+from components.hub_models import hub_model_loaded, hub_model_settings
 from components.i18n import t, tm
 from components.lessons import show_lesson
 from components.memo import peek, session_memo
@@ -16,7 +16,6 @@ from components.quiz import offer
 from components.sidebar import model_picker
 from lmlab import qa
 from lmlab.quiz_applications import most_salient_token
-from lmlab.registry import models_for
 from lmlab.viz.applications import token_weights_html
 from lmlab.viz.tokens import visible_token
 
@@ -41,11 +40,9 @@ def bind_settings() -> url_state.PageURL:
              url_state.text("context", QA_CONTEXT, CONTEXT, max_chars=qa.MAX_CONTEXT_CHARS,
                             what="context"),
              url_state.text("question", QA_QUESTION, QUESTION, max_chars=qa.MAX_QUESTION_CHARS,
-                            what="question"))
-    extractive = [s.id for s in models_for("answer")]
-    if extractive:
-        url.bind(url_state.choice("extractive", QA_EXTRACTIVE_MODEL, extractive[0], extractive,
-                                  what="model for extractive answers"))
+                            what="question"),
+             *hub_model_settings("answer", "extractive", QA_EXTRACTIVE_MODEL,
+                                 what="model for extractive answers"))
     return url
 
 
