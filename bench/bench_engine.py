@@ -31,6 +31,7 @@ import torch  # noqa: E402
 
 from lmlab.batching import local_engine  # noqa: E402
 from lmlab.chat import build_chat_prompt, chat_stream  # noqa: E402
+from lmlab.cpu_threads import release_worker_threads  # noqa: E402
 from lmlab.engine import EngineRequest  # noqa: E402
 from lmlab.generation import GenerationParams  # noqa: E402
 from lmlab.kv_batch import append_row, new_cache  # noqa: E402
@@ -67,7 +68,11 @@ def raw_generate(loaded, ids: list[int], params) -> tuple[float, int]:
         out = loaded.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids),
                                     dtype=torch.long), pad_token_id=loaded.tokenizer.pad_token_id,
                                     **params.generate_kwargs())
-    return time.perf_counter() - start, out.shape[1] - len(ids)
+    seconds = time.perf_counter() - start
+    # Each side runs alone, as in the app, whose server thread never runs the model: an idle
+    # OpenMP team left on this thread would slow the engine's thread (lmlab/cpu_threads.py).
+    release_worker_threads()
+    return seconds, out.shape[1] - len(ids)
 
 
 def engine_alone(loaded, ids: list[int], params) -> tuple[float, int]:

@@ -16,9 +16,9 @@ solo run, so greedy outputs match token for token in float32.
 
 On a CPU without bfloat16 matrix instructions a long prompt is read with float32
 weights and decoded in bfloat16 (lmlab/prefill.py): each phase in its faster dtype.
-
 The thread takes the model's fair lock (lmlab/turns.py) for each step, so an
-inspection view waits at most one step; the batch then waits its turn.
+inspection view waits at most one step; the batch then waits its turn. Idle, it
+hands its OpenMP workers back (lmlab/cpu_threads.py).
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from typing import Iterator
 
 import torch
 
+from lmlab.cpu_threads import release_worker_threads
 from lmlab.engine import EngineRequest, TokenEvent
 from lmlab.errors import InputError, LMLabError
+from lmlab.kv_batch import append_row, select_rows
 from lmlab.prefill import PrefillWeights, cast_cache
 from lmlab.sampling import (IncrementalText, choose_token, eos_token_ids, new_generator,
                             process_logits)
@@ -175,6 +177,7 @@ class LocalEngine:
         while True:
             with self._cv:
                 if not (self._waiting or self._reading or self._rows):
+                    release_worker_threads()  # else every other thread's kernels run slower
                     self._cv.wait(IDLE_EXIT_S)
                     if not (self._waiting or self._reading or self._rows):
                         self._thread = None
@@ -327,8 +330,6 @@ class LocalEngine:
         return self._texts[token_id]
 
     def _join(self, item: _Request) -> None:
-        from lmlab.kv_batch import append_row
-
         cast_cache(item.cache, self.loaded.model.dtype)
         self._cache, self._mask = append_row(self._cache, self._mask, item.cache,
                                              len(item.prompt))
@@ -337,14 +338,12 @@ class LocalEngine:
         self.peak_rows = max(self.peak_rows, len(self._rows))
 
     def _reset_batch(self, keep: list[_Request]) -> None:
-        from lmlab.kv_batch import select_rows
-
         index = [self._rows.index(r) for r in keep]
         self._rows = list(keep)
         if not keep:
             self._cache = self._mask = None
-            return
-        self._cache, self._mask = select_rows(self._cache, self._mask, index)
+        else:
+            self._cache, self._mask = select_rows(self._cache, self._mask, index)
 
 
 _engines_lock = threading.Lock()

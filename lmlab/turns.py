@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from lmlab.cpu_threads import release_worker_threads
 from lmlab.errors import LMLabError
 
 LOCK_WAIT_S = 120.0  # inspection views give up after this, with BUSY_MESSAGE
@@ -184,3 +185,5 @@ def model_turn(loaded, on_wait: Callable[..., None] | None = None, timeout: floa
         yield loaded
     finally:
         loaded.lock.release()
+        if not loaded.lock.held_by_me():  # the outermost turn ended: its OpenMP workers go back
+            release_worker_threads()
