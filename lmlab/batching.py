@@ -10,9 +10,8 @@ blocks the others' tokens for long nor ignores its stop button), then its
 KV cache joins the batch cache, left-padded with an attention mask and explicit
 position ids. One batched decode step costs about what one single-row step does
 on a CPU (decoding is memory-bound), so eight users get several times the
-tokens per second; per-row caches would need one forward per row per step and
-give none of that. Reading prompts alone keeps each row's numbers those of a
-solo run, so greedy outputs match token for token in float32.
+tokens per second; per-row caches would need one forward per row per step and give
+none of that. Prompts read alone keep greedy outputs those of a solo run in float32.
 
 On a CPU without bfloat16 matrix instructions a long prompt is read with float32
 weights and decoded in bfloat16 (lmlab/prefill.py): each phase in its faster dtype.
@@ -33,7 +32,7 @@ from typing import Iterator
 import torch
 
 from lmlab.cpu_threads import release_worker_threads
-from lmlab.engine import EngineRequest, TokenEvent
+from lmlab.engine import ChunkStream, EngineRequest, TokenEvent
 from lmlab.errors import InputError, LMLabError
 from lmlab.kv_batch import append_row, select_rows
 from lmlab.prefill import PrefillWeights, cast_cache
@@ -64,6 +63,7 @@ class _Request:
         self.pending: int | None = None  # sampled, not yet fed to the model
         self.generated = 0
         self.place: int | None = None
+        self.done = threading.Event()  # set once its last chunk is in the outbox
 
     @property
     def length(self) -> int:
@@ -83,6 +83,7 @@ class _Request:
             if tail or reason:
                 self.outbox.put([TokenEvent(None, tail, finish_reason=reason)])
         self.outbox.put(_END)
+        self.done.set()
 
 
 class LocalEngine:
@@ -119,7 +120,7 @@ class LocalEngine:
                 self._thread = threading.Thread(target=self._run, name="lmlab-engine", daemon=True)
                 self._thread.start()
             self._cv.notify_all()
-        return self._consume(item)
+        return ChunkStream(self._consume(item), item.done)
 
     def _check(self, request: EngineRequest) -> None:
         if not request.input_ids:

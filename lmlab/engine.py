@@ -82,6 +82,28 @@ class TextEngine(Protocol):
         ...
 
 
+class ChunkStream:
+    """A stream of token chunks that also says when its last chunk is ready.
+
+    A consumer that paces its screen updates waits on `finished` instead of sleeping,
+    so the end of a reply shows at once rather than up to one interval late.
+    """
+
+    def __init__(self, chunks: Iterator[list[TokenEvent]], finished: threading.Event):
+        self._chunks, self.finished = chunks, finished
+
+    def __iter__(self) -> "ChunkStream":
+        return self
+
+    def __next__(self) -> list[TokenEvent]:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def engine_for(loaded: "LoadedModel", local: bool = False) -> TextEngine:
     """The engine that serves generation for this model.
 

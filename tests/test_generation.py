@@ -186,3 +186,21 @@ def test_odd_unicode_streams(tiny_llama):
     assert tiny_llama.tokenizer.decode(ids[0]) == prompt  # nothing of the prompt is lost
     pieces = list(generate_stream(tiny_llama, prompt, GenerationParams(max_new_tokens=8)))
     assert all(isinstance(p, str) for p in pieces) and pieces
+
+
+def test_the_last_chunk_is_not_held_for_the_screen_interval(tiny_gpt2, monkeypatch):
+    # Chunks are paced for the screen; a reply that ends meanwhile must show at once.
+    import time
+
+    from lmlab import streaming
+
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL_S", 30.0)
+    hook = tiny_gpt2.model.register_forward_hook(lambda *_: time.sleep(0.05))  # tokens trickle
+    try:
+        ids = encode_prompt(tiny_gpt2, "the dog", 100)
+        start = time.monotonic()
+        chunks = list(stream_ids(tiny_gpt2, ids, GenerationParams(max_new_tokens=12)))
+    finally:
+        hook.remove()
+    assert sum(len(c) for c in chunks) == 12
+    assert len(chunks) >= 2 and time.monotonic() - start < 20.0
