@@ -5,9 +5,10 @@
 Prints:
   - one analogy query (king - man + woman, top 10) over the 400k GloVe 6B 50d words
     through the app's own lmlab.word_arithmetic.evaluate (matrix normalized once at load, one
-    matrix-vector product, argpartition) against the naive way written out below
-    (normalize all 400k rows and sort them all, on every query); best of interleaved
-    repeats, and the ratio (target <= 5 ms for the app's query). The query reads the
+    matrix-vector product, block maxima for the candidates) against the naive way written
+    out below (normalize all 400k rows and sort them all, on every query); best of
+    interleaved repeats of back-to-back queries (target <= 3 ms), and the median of
+    single queries after a 256 MiB write has emptied the caches. The query reads the
     whole 76 MiB normalized matrix, so memory bandwidth sets its floor: one plain pass
     over the matrix is timed alongside;
   - GloVe trained from scratch as the GloVe page does it, with the page's defaults
@@ -40,7 +41,7 @@ from lmlab.embeddings import METHODS, Item, glove_embeddings, project  # noqa: E
 from lmlab.loading import ModelStore  # noqa: E402
 
 EXPRESSION = "king - man + woman"
-QUERY_TARGET_MS = 5.0
+QUERY_TARGET_MS = 3.0
 TRAIN_TARGET_S = 5.0
 CORPUS_TOKENS = 20_000
 POINTS = 500
@@ -76,20 +77,28 @@ def bench_query(vectors, repeats: int) -> None:
         for _ in range(10):
             vectors.unit.sum()
         best_read = min(best_read, (time.perf_counter() - start) / 10)
-        start = time.perf_counter()
+        start = time.perf_counter()  # back to back, as when a class asks at once
         for _ in range(10):
             word_arithmetic.evaluate(vectors, EXPRESSION, 10)
         best_app = min(best_app, (time.perf_counter() - start) / 10)
         start = time.perf_counter()
         naive_query(vectors, EXPRESSION, 10)
         best_naive = min(best_naive, time.perf_counter() - start)
-    ms = best_app * 1000
+    evict = np.ones(64 * 2**20, dtype=np.float32)  # 256 MiB, more than any CPU cache
+    cold = []
+    for _ in range(5 * repeats):  # one student alone: the matrix has left the caches
+        evict += 1
+        start = time.perf_counter()
+        word_arithmetic.evaluate(vectors, EXPRESSION, 10)
+        cold.append(time.perf_counter() - start)
+    ms, cold_ms = best_app * 1000, float(np.median(cold)) * 1000
     print(f"(a) {EXPRESSION} over {len(vectors.words):,} words: answers {', '.join(app[:5])}, …")
-    print(f"    app query (lmlab.word_arithmetic.evaluate): {ms:.2f} ms; naive (normalize + full sort "
-          f"every query): {best_naive * 1000:.1f} ms; best of {repeats}")
+    print(f"    app query (lmlab.word_arithmetic.evaluate), back to back: {ms:.2f} ms; naive "
+          f"(normalize + full sort every query): {best_naive * 1000:.1f} ms; best of {repeats}")
+    print(f"    app query after the caches were emptied: {cold_ms:.2f} ms (median of {len(cold)})")
     print(f"    floor: reading the {vectors.unit.nbytes / 2**20:.0f} MiB normalized matrix once "
           f"(unit.sum()): {best_read * 1000:.2f} ms; the query is {best_app / best_read:.2f}x that")
-    print(f"    ratio naive/app = {best_naive / best_app:.0f}x; app query {ms:.2f} ms "
+    print(f"    ratio naive/app = {best_naive / best_app:.0f}x; app query {ms:.2f} ms back to back "
           f"(target <= {QUERY_TARGET_MS:.0f} ms) {'OK' if ms <= QUERY_TARGET_MS else 'MISSED'}")
 
 

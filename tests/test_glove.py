@@ -89,6 +89,27 @@ def test_fast_query_matches_the_naive_full_sort():
     assert np.allclose([n.cosine for n in fast], [n.cosine for n in slow], atol=1e-5)
 
 
+@pytest.mark.parametrize("want", [1, 13, 60])
+def test_top_candidates_hold_the_true_top_scores(want):
+    rng = np.random.default_rng(want)
+    scores = rng.standard_normal(300_001).astype(np.float32)  # a tail after the last block
+    scores[-1] = 10.0  # the best score sits in that tail
+    truth = set(np.argsort(-scores)[:want].tolist())
+    cands = word_arithmetic.top_candidates(scores, want)
+    assert truth <= set(cands.tolist()) and len(cands) < 64 * want
+    tied = np.zeros(300_000, dtype=np.float32)  # every score tied: the fallback answers
+    assert len(word_arithmetic.top_candidates(tied, want)) == want
+
+
+def test_fast_query_on_a_large_vocabulary_matches_the_naive_full_sort():
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(120_000)]
+    vectors = WordVectors.from_arrays(words, rng.standard_normal((120_000, 8)).astype(np.float32))
+    fast = word_arithmetic.evaluate(vectors, "w1 - w2 + w3", k=25)
+    slow = word_arithmetic.naive_evaluate(vectors, "w1 - w2 + w3", k=25)
+    assert [n.word for n in fast] == [n.word for n in slow]
+
+
 def test_nearest_and_similarity(toy_vectors):
     assert word_arithmetic.nearest(toy_vectors, "king", 1)[0].word == "prince"
     assert word_arithmetic.similarity(toy_vectors, "man", "woman") == pytest.approx(0.0, abs=1e-6)
