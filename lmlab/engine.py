@@ -14,6 +14,7 @@ the same protocol (lmlab/external_engine.py).
 
 from __future__ import annotations
 
+import queue
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence, runtime_checkable
@@ -102,6 +103,55 @@ class ChunkStream:
         close = getattr(self._chunks, "close", None)
         if close is not None:
             close()
+
+
+_DONE = object()
+
+
+def read_ahead(produce: Callable[[], Iterator[list[TokenEvent]]], stop: threading.Event
+               ) -> ChunkStream:
+    """Run a blocking stream (a server's reply) in a thread of its own.
+
+    The consumer may pause between screen updates while the reply is still read as it
+    comes; each next() hands over everything that arrived meanwhile as one chunk, and
+    closing the stream sets `stop`, which ends the request.
+    """
+    inbox: queue.Queue = queue.Queue()
+    finished = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in produce():
+                inbox.put(chunk)
+        except BaseException as error:  # raised again in the consumer's thread
+            inbox.put(error)
+        finally:
+            inbox.put(_DONE)
+            finished.set()
+
+    def chunks() -> Iterator[list[TokenEvent]]:
+        try:
+            while True:
+                got = [inbox.get()]
+                while not inbox.empty():
+                    got.append(inbox.get_nowait())
+                events: list[TokenEvent] = []
+                for thing in got:
+                    if thing is _DONE:
+                        if events:
+                            yield events
+                        return
+                    if isinstance(thing, BaseException):
+                        if events:
+                            yield events
+                        raise thing
+                    events.extend(thing)
+                yield events
+        finally:
+            stop.set()
+
+    threading.Thread(target=pump, name="lmlab-engine-reader", daemon=True).start()
+    return ChunkStream(chunks(), finished)
 
 
 def engine_for(loaded: "LoadedModel", local: bool = False) -> TextEngine:

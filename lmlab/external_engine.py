@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlsplit
 
-from lmlab.engine import EngineRequest, TokenEvent
+from lmlab.engine import EngineRequest, TokenEvent, read_ahead
 from lmlab.errors import EngineUnavailable, InputError, LMLabError
 from lmlab.openai_stream import LLAMA_CPP, TAKES_EXTRAS, parse_sse, request_body, token_events
 
@@ -192,7 +192,14 @@ class ExternalEngine:
         Chat turns go to /v1/chat/completions (the server applies its own chat
         template); a prompt goes to /v1/completions. A request with token ids only is
         decoded with the local tokenizer, since servers need not share its vocabulary.
+        The reply is read in a thread of its own (lmlab.engine.read_ahead), so a page
+        that pauses between screen updates does not slow the server's stream.
         """
+        stop = stop if stop is not None else threading.Event()
+        return read_ahead(lambda: self._events(request, stop, tokenizer), stop)
+
+    def _events(self, request: EngineRequest, stop: threading.Event, tokenizer
+                ) -> Iterator[list[TokenEvent]]:
         request.params.validate()
         if request.messages:
             path, payload, chat = "/v1/chat/completions", {"messages": request.messages}, True
@@ -203,7 +210,7 @@ class ExternalEngine:
             if not prompt:
                 raise InputError("Please type a prompt first.")
             path, payload, chat = "/v1/completions", {"prompt": prompt}, False
-        yield from self._stream(path, payload, request, stop or threading.Event(), chat)
+        yield from self._stream(path, payload, request, stop, chat)
 
     def _open(self, path: str, payload: dict, request: EngineRequest, chat: bool, current: list):
         """POST the request; on HTTP 400/422 retry without what the server may not take."""

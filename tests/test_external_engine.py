@@ -114,6 +114,17 @@ def test_a_seed_gives_the_same_sample_twice(engine):
     assert first == "".join(e.text for e in collect(engine.submit(request)))
 
 
+def test_a_paused_reader_gets_what_arrived_meanwhile_in_one_chunk(engine):
+    # Pages pause between screen updates; the reply is read meanwhile, not held back.
+    params = GenerationParams(max_new_tokens=40, do_sample=False)
+    stream = engine.submit(EngineRequest(params, prompt="Count: 1, 2, 3,"))
+    first = next(stream)
+    assert stream.finished.wait(60)  # the whole reply was read while nobody asked
+    rest = [chunk for chunk in stream]
+    texts = [e for e in first + sum(rest, []) if e.text]
+    assert len(rest) == 1 and len(texts) >= 20
+
+
 def test_stop_mid_stream_ends_the_reply_early(engine):
     stop = threading.Event()
     params = GenerationParams(max_new_tokens=300, do_sample=False)
