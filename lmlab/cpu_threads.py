@@ -18,26 +18,27 @@ import functools
 import sys
 
 
-def _loaded_libgomps() -> list[str]:
-    """Every libgomp this process has loaded: torch's own copy, and the system's when
-    another package brought it in (each keeps its own teams)."""
+@functools.lru_cache(maxsize=1)
+def _pause_functions() -> tuple:
+    """omp_pause_resource_all of every libgomp loaded at the first call: torch's own copy
+    (torch is imported by then), and the system's when another package brought it in
+    (each copy keeps its own teams). Found once: /proc/self/maps takes ~1 ms to read."""
     if not sys.platform.startswith("linux"):
-        return []  # macOS (LLVM OpenMP) and Windows pause process-wide: leave them be
+        return ()  # macOS (LLVM OpenMP) and Windows pause process-wide: leave them be
     try:
         with open("/proc/self/maps") as maps:
-            return sorted({line.split()[-1] for line in maps if "libgomp" in line})
+            paths = sorted({line.split()[-1] for line in maps if "libgomp" in line})
     except OSError:
-        return []
-
-
-@functools.lru_cache(maxsize=8)
-def _pause_function(path: str):
-    try:
-        pause = ctypes.CDLL(path).omp_pause_resource_all
-    except (OSError, AttributeError):
-        return None  # an old libgomp without OpenMP 5.0's pause
-    pause.argtypes, pause.restype = [ctypes.c_int], ctypes.c_int
-    return pause
+        return ()
+    found = []
+    for path in paths:
+        try:
+            pause = ctypes.CDLL(path).omp_pause_resource_all
+        except (OSError, AttributeError):
+            continue  # an old libgomp without OpenMP 5.0's pause
+        pause.argtypes, pause.restype = [ctypes.c_int], ctypes.c_int
+        found.append(pause)
+    return tuple(found)
 
 
 def release_worker_threads() -> bool:
@@ -46,5 +47,4 @@ def release_worker_threads() -> bool:
     Returns whether a libgomp took the call. Only the calling thread's team goes;
     other threads' kernels are untouched.
     """
-    pauses = [p for p in map(_pause_function, _loaded_libgomps()) if p is not None]
-    return any([pause(1) == 0 for pause in pauses])  # 1: omp_pause_soft
+    return any([pause(1) == 0 for pause in _pause_functions()])  # 1: omp_pause_soft
