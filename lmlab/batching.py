@@ -32,7 +32,7 @@ from typing import Iterator
 import torch
 
 from lmlab.cpu_threads import release_worker_threads
-from lmlab.engine import ChunkStream, EngineRequest, TokenEvent
+from lmlab.engine import ChunkStream, EngineRequest, TokenEvent, take_waiting
 from lmlab.errors import InputError, LMLabError
 from lmlab.kv_batch import append_row, select_rows
 from lmlab.prefill import PrefillWeights, cast_cache
@@ -141,12 +141,7 @@ class LocalEngine:
     def _consume(self, item: _Request) -> Iterator[list[TokenEvent]]:
         try:
             while not item.stop.is_set() or not item.outbox.empty():
-                got = [item.outbox.get()]
-                while True:  # whatever else has arrived goes out in the same chunk
-                    try:
-                        got.append(item.outbox.get_nowait())
-                    except queue.Empty:
-                        break
+                got = take_waiting(item.outbox)  # what else has arrived goes in the same chunk
                 events: list[TokenEvent] = []
                 for thing in got:
                     if isinstance(thing, QueuePlace):

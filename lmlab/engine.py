@@ -108,6 +108,16 @@ class ChunkStream:
 _DONE = object()
 
 
+def take_waiting(inbox: queue.Queue) -> list:
+    """The next item of `inbox` (waiting for it) and every item already behind it."""
+    got = [inbox.get()]
+    while True:
+        try:
+            got.append(inbox.get_nowait())
+        except queue.Empty:
+            return got
+
+
 def read_ahead(produce: Callable[[], Iterator[list[TokenEvent]]], stop: threading.Event
                ) -> ChunkStream:
     """Run a blocking stream (a server's reply) in a thread of its own.
@@ -132,9 +142,7 @@ def read_ahead(produce: Callable[[], Iterator[list[TokenEvent]]], stop: threadin
     def chunks() -> Iterator[list[TokenEvent]]:
         try:
             while True:
-                got = [inbox.get()]
-                while not inbox.empty():
-                    got.append(inbox.get_nowait())
+                got = take_waiting(inbox)
                 events: list[TokenEvent] = []
                 for thing in got:
                     if thing is _DONE:

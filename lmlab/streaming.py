@@ -52,15 +52,14 @@ def stream_events(loaded, input_ids: torch.Tensor, params, stop: threading.Event
                                 stop_strings=tuple(getattr(params, "stop_strings", ()) or ()),
                                 on_wait=on_wait)
         chunks = engine_for(loaded).submit(request, stop)
-    finished = getattr(chunks, "finished", None)  # lmlab.engine.ChunkStream
+    # lmlab.engine.ChunkStream says when the reply is complete; without it, plain sleeps
+    finished = getattr(chunks, "finished", None) or threading.Event()
     with contextlib.closing(chunks):
         next_at = 0.0  # the first tokens go out at once
         while True:
             pause = next_at - time.monotonic()
-            if pause > 0 and finished is not None:
-                finished.wait(pause)  # as below, but the reply's last chunk goes out at once
-            elif pause > 0:
-                time.sleep(pause)  # tokens arriving meanwhile come out as one chunk
+            if pause > 0:  # tokens arriving meanwhile come out as one chunk; the last at once
+                finished.wait(pause)
             chunk = next(chunks, None)
             if chunk is None:
                 return
