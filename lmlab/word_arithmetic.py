@@ -2,7 +2,8 @@
 
 Queries on the 400k GloVe words use the matrix that WordVectors normalized
 once at load: cosine similarity to every word is one matrix-vector product
-`unit @ q`, and the top k come from np.argpartition (no full sort).
+`unit @ q` (read from an int8 copy of it, then the candidates exactly), and the top k
+come from block maxima (no full sort).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmlab import inputs
+from lmlab import inputs, int8_scores
 from lmlab.errors import InputError
 from lmlab.wordvectors import WordVectors, score_buffer
 
@@ -148,22 +149,32 @@ class Neighbour:
     cosine: float
 
 
-def top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int] = frozenset()
-          ) -> list[tuple[int, float]]:
+def top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int] = frozenset(),
+          int8: int8_scores.Int8Rows | None = None) -> list[tuple[int, float]]:
     """The k rows of `unit` (V, D) with the highest cosine to `query` (D,).
 
     One matrix-vector product and one pass to find the candidates: O(V) instead of a sort.
+    With `int8`, the int8 copy of `unit`, that product reads a quarter of the bytes and
+    only its candidates are scored exactly (see int8_scores.py): the same answer.
     """
     norm = float(np.linalg.norm(query))
     if norm == 0.0:
         raise InputError("The expression adds up to the zero vector (the words cancel out).")
     q = (query / norm).astype(unit.dtype, copy=False)
-    scores = np.dot(unit, q, out=score_buffer(len(unit))) if unit.dtype == np.float32 \
-        else unit @ q  # (V,)
-    want = min(len(scores), k + len(exclude))
-    idx = top_candidates(scores, want)
-    idx = idx[np.argsort(-scores[idx], kind="stable")]
-    out = [(int(i), float(scores[i])) for i in idx if int(i) not in exclude]
+    want = min(len(unit), k + len(exclude))
+    if int8 is not None:
+        approx = int8_scores.approx_scores(int8, q, score_buffer(len(unit)))  # (V,)
+        idx = int8_scores.candidates(approx, int8_scores.error_bound(int8, q), want, top_candidates)
+        exact = unit[idx].astype(np.float64) @ q.astype(np.float64)  # (n,)
+        order = np.argsort(-exact, kind="stable")
+        idx, best = idx[order], exact[order]
+    else:
+        scores = np.dot(unit, q, out=score_buffer(len(unit))) if unit.dtype == np.float32 \
+            else unit @ q  # (V,)
+        idx = top_candidates(scores, want)
+        idx = idx[np.argsort(-scores[idx], kind="stable")]
+        best = scores[idx]
+    out = [(int(i), float(s)) for i, s in zip(idx, best) if int(i) not in exclude]
     return out[:k]
 
 
@@ -209,7 +220,8 @@ def evaluate(vectors: WordVectors, expression: str, k: int = 10) -> list[Neighbo
     terms = parse_expression(expression)
     query = expression_vector(vectors, terms)
     exclude = {vectors.index[t.word] for t in terms}
-    return [Neighbour(vectors.words[i], s) for i, s in top_k(vectors.unit, query, k, exclude)]
+    found = top_k(vectors.unit, query, k, exclude, vectors.int8)
+    return [Neighbour(vectors.words[i], s) for i, s in found]
 
 
 def analogy(vectors: WordVectors, a: str, b: str, c: str, k: int = 10) -> list[Neighbour]:
@@ -220,7 +232,8 @@ def analogy(vectors: WordVectors, a: str, b: str, c: str, k: int = 10) -> list[N
 def nearest(vectors: WordVectors, word: str, k: int = 10) -> list[Neighbour]:
     k = _check_k(k)
     i = word_index(vectors, word)
-    return [Neighbour(vectors.words[j], s) for j, s in top_k(vectors.unit, vectors.unit[i], k, {i})]
+    found = top_k(vectors.unit, vectors.unit[i], k, {i}, vectors.int8)
+    return [Neighbour(vectors.words[j], s) for j, s in found]
 
 
 def similarity(vectors: WordVectors, a: str, b: str) -> float:

@@ -1,12 +1,14 @@
 """GloVe: the expression parser, queries on word vectors, co-occurrence counts, training."""
 
 import inspect
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
 
-from lmlab import glove_training, word_arithmetic
+from lmlab import glove_training, int8_scores, word_arithmetic
 from lmlab.errors import InputError
 from lmlab.registry import get_spec
 from lmlab.sources import offline_available
@@ -88,6 +90,51 @@ def test_fast_query_matches_the_naive_full_sort(n_words, dim):
     slow = word_arithmetic.naive_evaluate(vectors, "w1 - w2 + w3", k=20)
     assert [n.word for n in fast] == [n.word for n in slow]
     assert np.allclose([n.cosine for n in fast], [n.cosine for n in slow], atol=1e-5)
+
+
+@pytest.mark.parametrize("dim", [50, 100])  # 100: rows padded to two cache lines
+def test_int8_copy_finds_the_exact_top_k(dim):
+    rng = np.random.default_rng(dim)
+    n = int8_scores.MIN_ROWS + 1234
+    raw = rng.standard_normal((n, dim)).astype(np.float32)
+    raw[n // 2] = raw[7]  # a tie, found by both paths
+    vectors = WordVectors.from_arrays([f"w{i}" for i in range(n)], raw)
+    assert vectors.int8 is not None and vectors.int8.codes.shape[1] % 64 == 0
+    for trial in range(20):
+        q = vectors.unit[7] + 0.3 * rng.standard_normal(dim).astype(np.float32)
+        q /= np.linalg.norm(q)
+        approx = int8_scores.approx_scores(vectors.int8, q, np.empty(n, np.float32))
+        assert np.abs(approx - vectors.unit @ q).max() <= int8_scores.error_bound(vectors.int8, q)
+        exclude = set(rng.choice(n, trial % 4, replace=False).tolist())
+        k = 1 + 7 * trial % word_arithmetic.MAX_TOP_K
+        fast = word_arithmetic.top_k(vectors.unit, q, k, exclude, vectors.int8)
+        exact = word_arithmetic.top_k(vectors.unit, q, k, exclude)  # float32, every row
+        assert {i for i, _ in fast} == {i for i, _ in exact} and not exclude & {i for i, _ in fast}
+        assert np.allclose([s for _, s in fast], [s for _, s in exact], atol=1e-6)
+        assert all(a >= b for (_, a), (_, b) in zip(fast, fast[1:]))
+
+
+def test_a_class_querying_at_once_gets_each_its_own_answer():
+    rng = np.random.default_rng(1)
+    n = int8_scores.MIN_ROWS
+    vectors = WordVectors.from_arrays([f"w{i}" for i in range(n)],
+                                      rng.standard_normal((n, 50)).astype(np.float32))
+    expressions = [f"w{i} - w{i + 1} + w{i + 2}" for i in range(0, 24, 3)]
+    alone = {e: word_arithmetic.evaluate(vectors, e, 10) for e in expressions}
+    barrier = threading.Barrier(len(expressions))
+
+    def student(expression):  # every thread shares the int8 copy, each has its own scores
+        barrier.wait()
+        return [word_arithmetic.evaluate(vectors, expression, 10) for _ in range(20)]
+
+    with ThreadPoolExecutor(len(expressions)) as pool:
+        together = dict(zip(expressions, pool.map(student, expressions)))
+    for expression, runs in together.items():
+        assert all(run == alone[expression] for run in runs)
+
+
+def test_small_vocabularies_keep_the_float32_path(toy_vectors):
+    assert toy_vectors.int8 is None
 
 
 @pytest.mark.parametrize("want", [1, 13, 60])
