@@ -43,7 +43,7 @@ class WordVectors:
 
     @property
     def nbytes(self) -> int:
-        copy = self.int8.codes.nbytes + self.int8.scale.nbytes if self.int8 is not None else 0
+        copy = self.int8.nbytes if self.int8 is not None else 0
         return self.vectors.nbytes + self.unit.nbytes + copy
 
     def __contains__(self, word: str) -> bool:
