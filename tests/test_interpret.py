@@ -93,6 +93,24 @@ def test_lens_at_the_last_layer_is_the_models_logits(tiny):
     assert trace.parts.family in ("llama", "gpt2")
 
 
+def test_every_lens_cell_is_the_softmax_of_its_logits(tiny, monkeypatch):
+    """Every row, not only the last: chunks and read-out slices that end mid-layer give
+    each cell the probabilities of its own full row of lens logits."""
+    from lmlab import lens
+
+    monkeypatch.setattr(lens, "_ROWS_PER_CHUNK", 7)
+    monkeypatch.setattr(lens, "_ROWS_PER_READ", 3)
+    trace = trace_text(tiny, TEXT)
+    grid = logit_lens(trace, decode(tiny))
+    probs = torch.softmax(lens_logits(trace), -1)  # (L+1, T, V)
+    top = probs.topk(lens.TOP_K, -1)
+    assert grid.top_ids == top.indices.tolist()
+    torch.testing.assert_close(grid.top_probs, top.values, atol=1e-6, rtol=0)
+    final = torch.tensor(grid.final_ids)[None, :, None].expand(probs.shape[0], -1, 1)
+    torch.testing.assert_close(grid.final_token_prob, probs.gather(2, final)[..., 0],
+                               atol=1e-6, rtol=0)
+
+
 def test_components_add_up_to_the_hidden_states(tiny):
     trace = check_components_add_up(tiny, TEXT)
     expected = {"llama": ["token embedding"], "gpt2": ["token embedding", "position embedding"]}
