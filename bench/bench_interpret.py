@@ -7,7 +7,8 @@ Prints:
     the one traced forward (eager attention + hooks), the lens grid (every layer's residual
     through the final norm and the 49,152-token unembedding), the direct logit shares at
     the last position and the flow graph, vs one plain forward over the same ids with
-    SDPA; best of a few interleaved repeats (target <= 2x);
+    SDPA; best of a few interleaved repeats (target <= 2x); then the lens's floor: the
+    arithmetic of its unembedding against a forward's, and that one product's time;
   - the full residual patching grid, 30 layers x 16 positions = 480 patched forwards in
     batches, in seconds (target <= 60 s), and per-head patching of one layer.
 It calls the same lmlab functions as pages/interpret.py, without Streamlit.
@@ -58,6 +59,28 @@ def lens_and_flow(loaded, ids: torch.Tensor) -> dict[str, float]:
     return times
 
 
+def lens_floor(loaded, ids: torch.Tensor, forward_seconds: float) -> None:
+    """What the lens cannot avoid: one float32 product of every residual row (L+1 layers x T
+    positions) with the whole unembedding, since each cell's probability needs every logit."""
+    trace = trace_ids(loaded, ids)
+    weight = trace.parts.lm_head.weight.detach()  # (V, C)
+    rows = trace.resid.reshape(-1, trace.resid.shape[-1])  # ((L+1)*T, C)
+    params = sum(p.numel() for p in loaded.model.parameters())  # tied unembedding counted once
+    lens_flop = 2 * rows.shape[0] * rows.shape[1] * weight.shape[0]
+    forward_flop = 2 * params * ids.shape[1]  # embedding lookup is no arithmetic, lm_head is
+    with torch.inference_mode():
+        rows @ weight.T  # warm-up
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            rows @ weight.T  # ((L+1)*T, V)
+            best = min(best, time.perf_counter() - start)
+    print(f"  lens arithmetic: {rows.shape[0]:,} rows x {weight.shape[0]:,} tokens = "
+          f"{lens_flop / 1e9:.0f} GFLOP, {lens_flop / forward_flop:.1f}x a forward's "
+          f"{forward_flop / 1e9:.1f} GFLOP; that product alone takes {best * 1000:.0f} ms "
+          f"= {best / forward_seconds:.1f}x the forward")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
@@ -81,6 +104,7 @@ def main() -> None:
           f"{'OK' if ratio <= 2 else 'MISSED'}")
     print(f"  (traced forward alone / forward = "
           f"{best['traced forward (eager + hooks)'] / best_forward:.2f}x)")
+    lens_floor(loaded, ids, best_forward)
 
     setup = prepare(loaded, CLEAN, CORRUPTED, " Paris", " Rome")
     L, T = setup.clean.n_layers, setup.n_tokens
