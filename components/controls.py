@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator
 
 import streamlit as st
@@ -113,3 +114,26 @@ def stream_into_page(pieces: Iterator[str], keep: dict, key: str = "text") -> st
         if close is not None:
             close()  # a for loop does not pass close() on to the model's stream
     return keep[key]
+
+
+_POSITION_LABEL = re.compile(r"#(\d+)\b")
+
+
+def keep_position(key: str, n_tokens: int) -> None:
+    """Before a token-position selectbox is drawn: make its remembered value a position of
+    this run's text (0 .. n_tokens - 1; the last token when it is out of range).
+
+    Its labels name the tokens ("#8 ␣of"), so a new text changes the labels while the value
+    stays. Until the page sets the value again, the browser sends back the old label, and
+    Streamlit hands that string over as the value; its number is the student's position.
+    """
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if isinstance(value, str):
+        found = _POSITION_LABEL.match(value)
+        value = int(found.group(1)) if found else None
+    if not isinstance(value, int) or not 0 <= value < n_tokens:
+        value = n_tokens - 1
+    if value != st.session_state[key]:
+        st.session_state[key] = value

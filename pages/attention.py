@@ -6,6 +6,7 @@ import streamlit as st
 from components.navigation import use_router
 from components.attention_view import app_theme, bertviz_for, capture_for, input_key, show_bertviz
 from components import url_state, working_text
+from components.controls import keep_position
 from components.errors import shown_errors, shown_result
 from components.i18n import t, tm, labels
 from components.lessons import show_lesson
@@ -170,7 +171,7 @@ with tab_habits:
 with tab_rollout:
     rollout = attention_rollout(capture.attentions)
     keep_in_range(ATT_ROLLOUT_LAYER, 0, capture.n_layers - 1)
-    keep_in_range(ATT_ROLLOUT_TOKEN, 0, capture.n_tokens - 1)
+    keep_position(ATT_ROLLOUT_TOKEN, capture.n_tokens)
     col_layer, col_token = st.columns(2)
     r_layer = col_layer.slider(t("Through layer"), 0, capture.n_layers - 1,
                                capture.n_layers - 1, key=ATT_ROLLOUT_LAYER)

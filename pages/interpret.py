@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import patching_view, state, url_state, working_text
-from components.controls import busy_notice
+from components.controls import busy_notice, keep_position
 from components.downloads import csv_button
 from components.errors import shown_errors
 from components.i18n import labels, t, tm
@@ -216,8 +216,7 @@ def bind_trace_settings(url, trace) -> None:
                               what="edge threshold"),
              url_state.number("steps", LD_SAL_STEPS, 64, low=8, high=128,
                               what="number of integration steps"))
-    if not 0 <= st.session_state[LD_POS] < trace.n_tokens:  # -1: "the last token"
-        st.session_state[LD_POS] = trace.n_tokens - 1
+    keep_position(LD_POS, trace.n_tokens)  # -1 from a link: "the last token"
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """From the Next-token page to the logit lens on the same text, in a real browser on SmolLM2."""
 
+from lmlab.errors import GENERIC_MESSAGE
 from tests.browser.conftest import screenshot, wait_app_idle
 
 
@@ -29,3 +30,17 @@ def test_next_token_opens_the_logit_lens_on_the_same_text(page, streamlit_url):
     page.set_viewport_size({"width": 1400, "height": 2200})
     page.wait_for_timeout(1500)
     screenshot(page, "interpret")
+
+    # A new text changes every position's label ("#8 ␣of"), not the chosen position: the
+    # browser still holds the old label and sends it with the next click.
+    text.fill("Ships far out at sea saw the beam and knew where the rocks were")
+    text.press("Control+Enter")
+    wait_app_idle(page, timeout=600_000)
+    page.get_by_role("tab", name="Information flow").click()
+    wait_app_idle(page, timeout=600_000)
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert GENERIC_MESSAGE.split(";")[0] not in body, body[:1500]
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "the shares add up to" in body  # the flow view drew, for the position kept (#8)
+    chosen = page.locator(".st-key-ld_position")
+    assert "#8 ␣beam" in (chosen.inner_text() + chosen.locator("input").input_value())
