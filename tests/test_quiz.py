@@ -44,6 +44,16 @@ def test_every_page_has_two_or_three_questions_in_both_languages():
     assert len(set(answers)) > 1  # the right option is not always in the same place
 
 
+def test_quiz_texts_have_no_markdown_marks():
+    """Questions and options are shown as typed (a live option can hold a student's label),
+    so a `code` or **bold** mark in them would reach the student as the bare marks."""
+    for path in QUIZZES.glob("*.json"):
+        for q in page_questions(path.stem):
+            texts = [*q.text.values(), *(v for o in q.options for v in o.values())]
+            marked = [t for t in texts if "`" in t or "**" in t or "](" in t]
+            assert not marked, (path.name, marked)
+
+
 def test_home_quiz_says_right_and_wrong(tiny_catalog):
     at = open_page("pages/home.py")
     question = page_questions("home")[0]
