@@ -149,9 +149,10 @@ def flow_section(loaded, trace, text: str, url) -> None:
                   head, loaded.spec.id, "ld_open_attention", left)
         open_head("pages/attention_math.py", working_text.open_in_label("Attention math"), text,
                   layer, head, loaded.spec.id, "ld_open_attention_math", right)
-    csv_button(share.rows(), "information_flow", "ld_flow_csv")
+    csv_button(share.rows(), "information_flow", "ld_flow_csv",
+               what=t("each head's and MLP's share"))
     csv_button([{"layer": l, "from position": s, "to position": d, "share": w}
-                for l, s, d, w in edges], "flow_edges", "ld_edges_csv")
+                for l, s, d, w in edges], "flow_edges", "ld_edges_csv", what=t("the graph's edges"))
 
 
 def saliency_section(loaded, trace, text: str, url) -> None:

@@ -102,6 +102,8 @@ KEPT_WORDS = {
     "Bolukbasi", "Caliskan", "Gonen", "Goldberg", "Vaswani", "Google", "Wikipedia", "Gigaword", "Shakespeare",
     "Llama", "Bahdanau", "QK", "OpenAI", "WEAT", "SQuAD", "SST-2", "DistilBERT", "gensim",
     "CosAdd", "Logit", "int8", "int4", "KB", "Mainz", "Gutenberg", "km", "ms", "vs", "Kᵀ", "Q", "K", "V",
+    # English words of the GloVe vocabulary that the GloVe quiz asks about (the vectors are English)
+    "king", "queen", "man", "woman",
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 # Code spans, links, identifiers, [MASK]-style tokens, HTML tags, function names in a
