@@ -32,10 +32,30 @@ class TokenScore:
 
 @dataclass
 class TextScore:
-    tokens: list[TokenScore]  # every token after the first (the first has no context)
-    first_token: str
+    tokens: list[TokenScore]  # every scored token (all of them after a document start)
+    first_token: str  # the unscored token in front: the document start, or the text's first
     mean_nll: float  # nats per predicted token
     perplexity: float
+    document_start: bool = False  # True: scored after the model's start-of-text token
+
+
+# The token each training document starts with, for models whose tokenizer does not put one
+# in front itself (GPT-2 and SmolLM2 separate their documents with it). Without it the first
+# positions read text that no document began with: SmolLM2 after a lone "The" puts 42% on
+# "-", and "The cat sat on the mat." scores perplexity 210 instead of 20. The LM evaluation
+# harnesses score the same way.
+DOCUMENT_START = "<|endoftext|>"
+
+
+def document_start_id(tokenizer, ids: list[int]) -> int | None:
+    """The id to put before `ids` when scoring a whole text; None when there is none to add."""
+    bos = tokenizer.bos_token_id
+    if bos is not None and ids[:1] == [bos]:
+        return None  # the tokenizer added its own (Llama's <s>)
+    found = tokenizer.convert_tokens_to_ids(DOCUMENT_START)  # unknown: None or the unk id
+    if found is None or tokenizer.convert_ids_to_tokens(int(found)) != DOCUMENT_START:
+        return None
+    return int(found)
 
 
 def readable_tokens(tokenizer, ids: list[int]) -> list[str]:
@@ -93,8 +113,9 @@ class _TokenTexts:
 
 @torch.inference_mode()
 def _score_ids(loaded: LoadedModel, ids: torch.Tensor, start: int, top_k: int,
-               on_wait: Callable[[], None] | None = None) -> list[TokenScore]:
-    """Scores of tokens ids[0, start:] given everything before them: one forward pass."""
+               on_wait: Callable[[], None] | None = None, offset: int = 0) -> list[TokenScore]:
+    """Scores of tokens ids[0, start:] given everything before them: one forward pass.
+    Their `index` counts from ids[0, offset] (1: a document start in front is not counted)."""
     with _lock(loaded, on_wait):
         logits = loaded.model(ids.to(loaded.device)).logits[0, start - 1:-1]  # (N, V)
     logprobs = torch.log_softmax(logits.float().cpu(), dim=-1)  # (N, V)
@@ -105,7 +126,7 @@ def _score_ids(loaded: LoadedModel, ids: torch.Tensor, start: int, top_k: int,
     tokens = []
     for pos, (lp, target) in enumerate(zip(target_lp.tolist(), targets.tolist())):
         tokens.append(TokenScore(
-            index=start + pos, token_id=target, text=token_text(target), prob=math.exp(lp),
+            index=start + pos - offset, token_id=target, text=token_text(target), prob=math.exp(lp),
             surprisal_bits=-lp / math.log(2),
             top=[(token_text(t), math.exp(v)) for v, t in zip(top_lp[pos].tolist(),
                                                                top_ids[pos].tolist())]))
@@ -117,11 +138,14 @@ def score_text(loaded: LoadedModel, text: str, top_k: int = 5,
                ) -> TextScore:
     """Every token's probability under the model, plus the text's perplexity."""
     ids = encode_for_scoring(loaded, text, max_tokens)  # (1, T)
-    tokens = _score_ids(loaded, ids, 1, top_k, on_wait)
+    start = document_start_id(loaded.tokenizer, ids[0].tolist())
+    if start is not None:  # every token of the text is scored, the first after the start
+        ids = torch.cat([torch.tensor([[start]], dtype=ids.dtype), ids], dim=1)  # (1, T+1)
+    tokens = _score_ids(loaded, ids, 1, top_k, on_wait, offset=int(start is not None))
     # mean NLL from the log-probabilities themselves (math.log(prob) would lose underflows)
     mean_nll = sum(t.surprisal_bits for t in tokens) * math.log(2) / len(tokens)
     first = loaded.tokenizer.decode(ids[0, :1].tolist(), clean_up_tokenization_spaces=False)
-    return TextScore(tokens, first, mean_nll, math.exp(mean_nll))
+    return TextScore(tokens, first, mean_nll, math.exp(mean_nll), start is not None)
 
 
 def score_continuation(loaded: LoadedModel, prompt_ids: list[int], new_ids: list[int],

@@ -59,21 +59,26 @@ if saved:
                    "choices the model was, on average, torn between."))
     m2.metric(t("Mean surprisal"), t("{value} bits/token", value=f"{score.mean_nll / 0.6931471805599453:.2f}"))
     m3.metric(t("Tokens scored"), f"{len(score.tokens):,}",
-              help=t("The first token has no context, so it gets no probability."))
+              help=t("Every token is scored, the first one after the model's start-of-text "
+                     "token {token}, which its training documents begin with.",
+                     token=score.first_token) if score.document_start
+              else t("The first token has no context, so it gets no probability."))
     st.caption(t("Each token is coloured by the probability the model gave it after the tokens "
                "before it; hover a token for the model's top-5 guesses at that position."))
     show_token_chips(score.tokens, prefix=score.first_token)
     show_chart(st, surprisal_figure(score.tokens, labels=labels()), key="lens_surprisal")
     rows = [{"position": tok.index, "token": visible_token(tok.text), "probability": tok.prob,
              "surprisal (bits)": tok.surprisal_bits,
-             "top-5": ", ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}
+             "top-5": "   ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}
             for tok in score.tokens]
     st.dataframe(rows, hide_index=True, key="lens_table")
     if loaded is not None:  # how one token was predicted, in the logit lens and the flow view
         pick, go = st.columns([3, 1], vertical_alignment="bottom")
-        chosen = pick.selectbox(t("Token to look deeper at"), [tok.index for tok in score.tokens],
-                                index=len(score.tokens) - 1, key="lens_deeper_token",
-                                format_func=lambda i: f"#{i} {visible_token(score.tokens[i - 1].text)}")
+        # Look deeper reads the prediction of token i at position i - 1 of the text.
+        by_index = {tok.index: tok for tok in score.tokens if tok.index >= 1}
+        chosen = pick.selectbox(t("Token to look deeper at"), list(by_index),
+                                index=len(by_index) - 1, key="lens_deeper_token",
+                                format_func=lambda i: f"#{i} {visible_token(by_index[i].text)}")
         working_text.open_in("pages/interpret.py", working_text.open_in_label("Look deeper"),
                              text=saved["text"], key="lens_open_deeper", where=go,
                              position=chosen - 1, model=loaded.spec.id)

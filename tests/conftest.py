@@ -74,6 +74,17 @@ def tiny_gpt2(store):
 __all__ = ["TINY"]
 
 
+@pytest.fixture(scope="module")
+def smollm():
+    """The embedded SmolLM2-135M-Instruct, float32, as the inspection pages load it."""
+    from lmlab import sources
+
+    spec = registry.get_spec("HuggingFaceTB/SmolLM2-135M-Instruct")
+    if not sources.offline_available(spec):
+        pytest.skip("the embedded SmolLM2 is not installed")
+    return ModelStore(device="cpu").get(spec.id, "inspect")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def apptest_runs_through_the_router():
     """AppTest forgets before every run that app.py routes with st.navigation, so each

@@ -23,16 +23,6 @@ def tiny(request, store):
     return store.get(request.param, "inspect")
 
 
-@pytest.fixture(scope="module")
-def smollm():
-    from lmlab import registry, sources
-    from lmlab.loading import ModelStore
-
-    if not sources.offline_available(registry.get_spec(SMOLLM)):
-        pytest.skip("the embedded SmolLM2 is not installed")
-    return ModelStore(device="cpu").get(SMOLLM, "inspect")
-
-
 def decode(loaded):
     return lambda i: loaded.tokenizer.decode([i])
 

@@ -23,6 +23,35 @@ def test_perplexity_equals_exp_of_the_models_own_loss(store, model_id):
         assert tok.top[0][1] >= tok.top[-1][1] and tok.prob <= tok.top[0][1] + 1e-6
 
 
+def test_smollm2_scores_every_token_after_its_document_start(smollm):
+    """SmolLM2's tokenizer adds no start token; its training documents begin with
+    <|endoftext|>. The text is scored after it: every token gets a probability, and the
+    perplexity is the model's own loss on that sequence."""
+    from lmlab.probability import DOCUMENT_START
+
+    text = "The cat sat on the mat."
+    ids = smollm.tokenizer(text, return_tensors="pt")["input_ids"]  # (1, T)
+    score = score_text(smollm, text)
+    assert score.document_start and score.first_token == DOCUMENT_START
+    assert [t.token_id for t in score.tokens] == ids[0].tolist()
+    assert [t.index for t in score.tokens] == list(range(ids.shape[1]))  # positions in the text
+    start = smollm.tokenizer.convert_tokens_to_ids(DOCUMENT_START)
+    full = torch.cat([torch.tensor([[start]]), ids], dim=1)
+    with torch.inference_mode():
+        loss = smollm.model(full, labels=full).loss  # every text token, none before the start
+        bare = smollm.model(ids, labels=ids).loss  # the text alone: its first token unscored
+    assert score.perplexity == pytest.approx(math.exp(float(loss)), rel=1e-4)
+    assert score.perplexity < math.exp(float(bare))  # 20 against 210 here
+
+
+def test_no_document_start_where_the_tokenizer_has_none_or_adds_its_own(store):
+    from lmlab.probability import document_start_id
+
+    tok = store.get("tiny/gpt2", "inspect").tokenizer  # no <|endoftext|> in its vocabulary
+    assert document_start_id(tok, [5, 6]) is None
+    assert document_start_id(tok, [tok.bos_token_id, 5]) is None
+
+
 def test_temperature_reshapes_and_entropy():
     logits = torch.tensor([2.0, 1.0, 0.0, -1.0])
     cold, warm = softmax_with_temperature(logits, 0.5), softmax_with_temperature(logits, 2.0)
