@@ -24,6 +24,7 @@ import torch
 from lmlab.centring import centre_over_set
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
+from lmlab.token_text import token_text
 from lmlab.turns import model_turn
 from lmlab.wordvectors import WordVectors
 
@@ -151,7 +152,7 @@ def sentence_embeddings(loaded: LoadedModel, texts: list[str], max_tokens: int =
 
 
 def _readable(tok, ids: list[int]) -> list[str]:
-    return [tok.decode([i], clean_up_tokenization_spaces=False) for i in ids]
+    return [token_text(tok, i) for i in ids]
 
 
 def word_token_ids(tok, text: str) -> list[int]:

@@ -23,6 +23,7 @@ from lmlab.errors import InputError
 from lmlab.inputs import encode_text
 from lmlab.loading import LoadedModel
 from lmlab.residual import Trace, _model_turn, trace_ids
+from lmlab.token_text import token_text
 
 MAX_PATCH_TOKENS = 32  # positions × layers forwards: keep the grid affordable on a CPU
 BATCH_ROWS = 32
@@ -59,7 +60,7 @@ def _answer_id(loaded: LoadedModel, text: str, what: str, notes: list[str]) -> t
     ids = loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
     if not ids:
         raise InputError(f"The {what} gives no token; please type a word.")
-    shown = loaded.tokenizer.decode([ids[0]], clean_up_tokenization_spaces=False)
+    shown = token_text(loaded.tokenizer, ids[0])
     if len(ids) > 1:
         notes.append(f"The {what} “{text}” is {len(ids)} tokens; the metric uses its first "
                      f"token “{shown}”.")

@@ -15,6 +15,7 @@ import torch
 from lmlab import inputs
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
+from lmlab.token_text import token_text
 from lmlab.turns import model_turn
 
 MAX_LENS_TOKENS = 1024
@@ -59,8 +60,8 @@ def document_start_id(tokenizer, ids: list[int]) -> int | None:
 
 
 def readable_tokens(tokenizer, ids: list[int]) -> list[str]:
-    """Each token as the text it stands for (no 'Ġ' / '▁' artefacts)."""
-    return [tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
+    """Each token as the text it stands for (no 'Ġ' / '▁' artefacts; loose bytes as ⟨f0 9f⟩)."""
+    return [token_text(tokenizer, i) for i in ids]
 
 
 def encode_for_scoring(loaded: LoadedModel, text: str, max_tokens: int = MAX_LENS_TOKENS) -> torch.Tensor:
@@ -107,7 +108,7 @@ class _TokenTexts:
 
     def __call__(self, token_id: int) -> str:
         if token_id not in self.cache:
-            self.cache[token_id] = self.tokenizer.decode([token_id], clean_up_tokenization_spaces=False)
+            self.cache[token_id] = token_text(self.tokenizer, token_id)
         return self.cache[token_id]
 
 

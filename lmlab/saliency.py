@@ -32,6 +32,7 @@ from lmlab.loading import LoadedModel
 from lmlab.model_parts import model_parts
 from lmlab.probability import readable_tokens
 from lmlab.residual import MAX_TRACE_TOKENS, _model_turn, encode_for_trace
+from lmlab.token_text import token_text
 
 IG_CHUNK = 16  # path points per backward pass
 IG_TOLERANCE = 0.02  # refine until Σ IG is this close to f(x) − f(x'), as a share
@@ -185,7 +186,7 @@ def saliency_ids(loaded: LoadedModel, ids: torch.Tensor, token_id: int | None = 
         f_x, f_0 = path.f[at_x], path.f[path.alphas.index(0.0)]
     id_list = ids[0].tolist()
     return Saliency(tokens=readable_tokens(loaded.tokenizer, id_list), token_id=token_id,
-                    token=loaded.tokenizer.decode([token_id], clean_up_tokenization_spaces=False),
+                    token=token_text(loaded.tokenizer, token_id),
                     grad_x_input=gxi.float().cpu().tolist(),
                     integrated=integrated.float().cpu().tolist(),
                     f_input=float(f_x), f_baseline=float(f_0), steps=segments,

@@ -19,6 +19,7 @@ from lmlab.quiz_answers import lens_first_layer
 from lmlab.residual import MAX_TRACE_TOKENS, trace_text
 from lmlab.saliency import saliency_text
 from lmlab.share_link import pack_text
+from lmlab.token_text import token_text
 from lmlab.viz.interpret import (contributions_heatmap, flow_figure, lens_cell_rows,
                                  lens_heatmap, saliency_chips_html)
 from lmlab.viz.tokens import visible_token
@@ -50,7 +51,7 @@ use_router()
 
 
 def decoder(loaded):
-    return lambda i: loaded.tokenizer.decode([i], clean_up_tokenization_spaces=False)
+    return lambda i: token_text(loaded.tokenizer, i)
 
 
 def top_choices(trace, position: int, k: int = 5) -> list[int]:

@@ -110,3 +110,18 @@ def test_next_tokens_come_from_the_models_last_logits(store):
             prompt_next_logits(loaded, bad)
     with pytest.raises(InputError):
         top_next_tokens(loaded, logits, k=0)
+
+
+def test_loose_bytes_of_a_split_character_are_shown_as_bytes(smollm):
+    """SmolLM2 splits 😀 into byte tokens; each shows its bytes, and the bytes of a word's
+    tokens put together are the word's UTF-8."""
+    from lmlab.probability import readable_tokens
+    from lmlab.token_text import show_bytes, token_bytes
+
+    text = "I love 😀 and é"
+    ids = smollm.tokenizer(text)["input_ids"]
+    shown = readable_tokens(smollm.tokenizer, ids)
+    assert "\ufffd" not in "".join(shown) and " ⟨f0 9f 98⟩" in shown and "⟨80⟩" in shown
+    assert " é" in shown and " love" in shown  # whole characters stay text
+    assert b"".join(token_bytes(smollm.tokenizer, i) for i in ids) == text.encode()
+    assert show_bytes("é".encode()[:1] + b"x") == "⟨c3⟩x"
