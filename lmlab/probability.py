@@ -100,15 +100,18 @@ def _lock(loaded: LoadedModel, on_wait: Callable[..., None] | None):
 
 
 class _TokenTexts:
-    """Readable text of vocabulary entries, decoded once each."""
+    """Readable text of vocabulary entries, decoded once each. `as_typed`: the plain decode,
+    for texts a page appends to the prompt (a token's loose bytes then stay '�')."""
 
-    def __init__(self, tokenizer):
-        self.tokenizer = tokenizer
+    def __init__(self, tokenizer, as_typed: bool = False):
+        self.tokenizer, self.as_typed = tokenizer, as_typed
         self.cache: dict[int, str] = {}
 
     def __call__(self, token_id: int) -> str:
         if token_id not in self.cache:
-            self.cache[token_id] = token_text(self.tokenizer, token_id)
+            self.cache[token_id] = (
+                self.tokenizer.decode([token_id], clean_up_tokenization_spaces=False)
+                if self.as_typed else token_text(self.tokenizer, token_id))
         return self.cache[token_id]
 
 
@@ -123,13 +126,13 @@ def _score_ids(loaded: LoadedModel, ids: torch.Tensor, start: int, top_k: int,
     targets = ids[0, start:]  # (N,)
     target_lp = logprobs.gather(1, targets[:, None])[:, 0]  # (N,)
     top_lp, top_ids = logprobs.topk(min(top_k, logprobs.shape[-1]), dim=-1)  # (N, k)
-    token_text = _TokenTexts(loaded.tokenizer)
+    text_of = _TokenTexts(loaded.tokenizer)
     tokens = []
     for pos, (lp, target) in enumerate(zip(target_lp.tolist(), targets.tolist())):
         tokens.append(TokenScore(
-            index=start + pos - offset, token_id=target, text=token_text(target), prob=math.exp(lp),
+            index=start + pos - offset, token_id=target, text=text_of(target), prob=math.exp(lp),
             surprisal_bits=-lp / math.log(2),
-            top=[(token_text(t), math.exp(v)) for v, t in zip(top_lp[pos].tolist(),
+            top=[(text_of(t), math.exp(v)) for v, t in zip(top_lp[pos].tolist(),
                                                                top_ids[pos].tolist())]))
     return tokens
 
@@ -187,7 +190,7 @@ def top_next_tokens(loaded: LoadedModel, logits: torch.Tensor, temperature: floa
         raise InputError("Top-k must be between 1 and 100.")
     probs = softmax_with_temperature(logits, temperature)  # (V,)
     top_p, top_ids = probs.topk(int(k))
-    token_text = _TokenTexts(loaded.tokenizer)
+    text_of = _TokenTexts(loaded.tokenizer, as_typed=True)  # the Next token page appends them
     ids = top_ids.tolist()
-    return NextTokens(ids, [token_text(i) for i in ids], top_p.tolist(), entropy_bits(probs),
+    return NextTokens(ids, [text_of(i) for i in ids], top_p.tolist(), entropy_bits(probs),
                       float(temperature), max(0.0, 1.0 - float(top_p.sum())))

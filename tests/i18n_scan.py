@@ -112,6 +112,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 _CODE = re.compile(r"`[^`]*`|https?://\S+|\b\w*_\w*\b|\[[A-Z]+\]|<[^>]+>|[?&][\w=,.…-]+"
                    r"|(?<=（)[A-Za-z][A-Za-z0-9 .-]*|\b[A-Za-z]+(?=\()|\b[A-Z]{2,5}s?\b"
                    r"|\bv\d+(?:\.\d+)*\b"  # a version: v1.1
+                   r"|⟨[0-9a-f ]+⟩"  # a token's loose bytes (lmlab.token_text): ⟨f0 9f⟩
                    r"|\b[a-z]+(?:\s*[-+−]\s*[0-9.]*\s*[a-z]+)+")  # a GloVe expression: king - man
 
 
