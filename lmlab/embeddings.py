@@ -24,7 +24,7 @@ import torch
 from lmlab.centring import centre_over_set
 from lmlab.errors import InputError
 from lmlab.loading import LoadedModel
-from lmlab.token_text import token_text
+from lmlab.probability import readable_tokens
 from lmlab.turns import model_turn
 from lmlab.wordvectors import WordVectors
 
@@ -151,10 +151,6 @@ def sentence_embeddings(loaded: LoadedModel, texts: list[str], max_tokens: int =
     return torch.cat(rows).numpy().astype(np.float32)
 
 
-def _readable(tok, ids: list[int]) -> list[str]:
-    return [token_text(tok, i) for i in ids]
-
-
 def word_token_ids(tok, text: str) -> list[int]:
     """The tokens of `text` as a word inside a sentence (with its leading space).
 
@@ -163,7 +159,7 @@ def word_token_ids(tok, text: str) -> list[int]:
     (a lone '▁' from SentencePiece) are dropped.
     """
     ids = tok(" " + text.strip(), add_special_tokens=False)["input_ids"]
-    kept = [i for i, s in zip(ids, _readable(tok, ids)) if s.strip()]
+    kept = [i for i, s in zip(ids, readable_tokens(tok, ids)) if s.strip()]
     return kept or ids
 
 
@@ -175,7 +171,7 @@ def input_embeddings(loaded: LoadedModel, texts: list[str]) -> tuple[np.ndarray,
     for text in texts:
         ids = word_token_ids(loaded.tokenizer, text)
         rows.append(table[torch.tensor(ids, device=table.device)].float().mean(0).cpu())
-        details.append(" · ".join(_readable(loaded.tokenizer, ids)))
+        details.append(" · ".join(readable_tokens(loaded.tokenizer, ids)))
     return torch.stack(rows).numpy().astype(np.float32), details
 
 

@@ -76,8 +76,7 @@ def logit_lens(trace: Trace, decode) -> LensGrid:
     final_ids = trace.logits.argmax(-1)  # (T,) the model's own predictions
     flat = trace.resid.reshape(R * T, C)
     top_p, top_i, final_p = [], [], []
-    targets = final_ids.repeat(R)  # (R*T,)
-    targets = targets.to(device)
+    targets = final_ids.repeat(R).to(device)  # (R*T,)
     for start in range(0, R * T, _ROWS_PER_CHUNK):
         logits = parts.unembed(flat[start:start + _ROWS_PER_CHUNK].to(device, dtype))  # (n, V)
         for lo in range(0, len(logits), _ROWS_PER_READ):

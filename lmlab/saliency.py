@@ -174,9 +174,10 @@ def saliency_ids(loaded: LoadedModel, ids: torch.Tensor, token_id: int | None = 
         embeds = embed(ids).detach()  # (1, T, C)
         base_ids = baseline_ids(loaded, ids)
         base = embed(base_ids).detach()  # (1, T, C)
-        with torch.no_grad():
-            logits = model(inputs_embeds=embeds).logits[0, -1].float()
-        token_id = int(logits.argmax()) if token_id is None else int(token_id)
+        if token_id is None:  # the model's own top-1; the path computes f(x) itself
+            with torch.no_grad():
+                token_id = int(model(inputs_embeds=embeds).logits[0, -1].argmax())
+        token_id = int(token_id)
         if not 0 <= token_id < vocab:
             raise InputError(f"The token id must be between 0 and {vocab - 1}; got {token_id}.")
         path = _Path(model, base, embeds, token_id)
