@@ -1,5 +1,6 @@
 """A thread that is done with torch hands its OpenMP workers back (lmlab/cpu_threads.py)."""
 
+import ctypes
 import os
 import sys
 import threading
@@ -14,13 +15,34 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or torch.ge
                                 reason="libgomp teams exist on Linux with two or more threads")
 
 
+PROBE_NAME = b"lmlab-probe"  # at most 15 bytes: the kernel's limit for a thread's name
+PR_SET_NAME = 15
+
+
 def os_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
+    """The probe thread and the OpenMP workers it made (a new thread inherits its maker's name).
+
+    Counting every thread of the process would race with threads that other tests left
+    behind ending meanwhile; on two cores a team adds one worker, so one such exit hid it.
+    """
+    count = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm", "rb") as comm:
+                count += comm.read().strip() == PROBE_NAME
+        except OSError:
+            continue  # the thread ended while being read
+    return count
 
 
 def in_new_thread(work) -> dict:
     seen: dict = {}
-    thread = threading.Thread(target=work, args=(seen,))
+
+    def named_work():
+        ctypes.CDLL(None).prctl(PR_SET_NAME, PROBE_NAME, 0, 0, 0)
+        work(seen)
+
+    thread = threading.Thread(target=named_work)
     thread.start()
     thread.join()
     return seen
