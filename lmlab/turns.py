@@ -24,6 +24,7 @@ from lmlab.cpu_threads import release_worker_threads
 from lmlab.errors import LMLabError
 
 LOCK_WAIT_S = 120.0  # inspection views give up after this, with BUSY_MESSAGE
+WAIT_HEARTBEAT_S = 1.0  # a waiter's notice is called again this often, even in the same place
 GENERATION_WAIT_S = math.inf  # generation that is only waiting its turn never fails
 WAITING_MESSAGE = "Another user is generating with this model; your turn comes next…"
 BUSY_MESSAGE = ("The model is still busy with other users after {seconds:.0f} seconds; "
@@ -151,6 +152,9 @@ def acquire(loaded, timeout: float = LOCK_WAIT_S, on_wait: Callable[..., None] |
             stop: threading.Event | None = None) -> bool:
     """Take the model in turn; call on_wait (with the place in line) while others go first.
 
+    on_wait is called when the place changes and every WAIT_HEARTBEAT_S besides: a
+    Streamlit notice raises there once its user has rerun the page or left, so an
+    abandoned run gives up its place instead of holding up everyone behind it.
     Returns False if `stop` was set while waiting; raises LMLabError after `timeout`.
     """
     lock: FairLock = loaded.lock
@@ -158,13 +162,13 @@ def acquire(loaded, timeout: float = LOCK_WAIT_S, on_wait: Callable[..., None] |
         return True
     ticket = lock.enqueue()
     deadline = time.monotonic() + timeout
-    shown = None
+    shown, shown_at = None, -math.inf
     try:
         while True:
             place = lock.place(ticket)
-            if place != shown:
+            if place != shown or time.monotonic() - shown_at >= WAIT_HEARTBEAT_S:
                 notify_wait(on_wait, QueuePlace(place))
-                shown = place
+                shown, shown_at = place, time.monotonic()
             if lock.wait_turn(ticket, min(0.2, max(0.0, deadline - time.monotonic()))):
                 ticket = None
                 return True

@@ -197,6 +197,36 @@ def test_inspection_views_show_the_wait_then_time_out_with_a_sentence(llama32):
         pass
 
 
+def test_a_waiter_whose_page_was_left_gives_up_its_place_in_line(llama32):
+    """Streamlit raises inside the waiting notice once the user reran the page or left."""
+    class PageLeft(Exception):
+        pass
+
+    calls = []
+
+    def notice(place):
+        calls.append(place)
+        if len(calls) > 1:  # the first call drew the notice; the page is gone by the next
+            raise PageLeft
+
+    left = []
+
+    def abandoned():
+        try:
+            with model_turn(llama32, on_wait=notice, timeout=60):
+                pass
+        except PageLeft:
+            left.append(time.monotonic())
+
+    with held_by_another_user(llama32):
+        waiter = threading.Thread(target=abandoned)
+        waiter.start()
+        waiter.join(10)
+        assert left, "the abandoned waiter was still in line"
+        assert llama32.lock.waiting() == 0  # its ticket is gone while the model is still busy
+    assert calls == [QueuePlace(1), QueuePlace(1)]  # same place: the call was the heartbeat
+
+
 def test_the_lock_serves_waiters_in_arrival_order():
     lock, order = FairLock(), []
     lock.acquire()
