@@ -7,7 +7,7 @@ number as exp(loss) from the model's own forward with labels.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -167,11 +167,18 @@ class NextTokens:
     """The top-k of a next-token distribution after temperature."""
 
     token_ids: list[int]
-    texts: list[str]
+    texts: list[str]  # as shown: a token's loose bytes as ⟨f0 9f⟩ (lmlab.token_text)
     probs: list[float]  # after temperature, over the whole vocabulary
     entropy_bits: float  # of the whole distribution after temperature
     temperature: float
     rest: float  # probability of every token outside the top-k
+    typed: list[str] = field(default_factory=list)  # plain decodes, to append to a prompt
+
+    def appendable(self, i: int) -> str | None:
+        """The text that appends token i to a prompt; None when it is part of a character
+        (a text box cannot hold loose bytes: the next token completes them)."""
+        text = self.typed[i] if self.typed else self.texts[i]
+        return None if "\ufffd" in text else text
 
 
 def prompt_next_logits(loaded: LoadedModel, prompt: str, on_wait: Callable[[], None] | None = None
@@ -190,7 +197,8 @@ def top_next_tokens(loaded: LoadedModel, logits: torch.Tensor, temperature: floa
         raise InputError("Top-k must be between 1 and 100.")
     probs = softmax_with_temperature(logits, temperature)  # (V,)
     top_p, top_ids = probs.topk(int(k))
-    text_of = _TokenTexts(loaded.tokenizer, as_typed=True)  # the Next token page appends them
+    shown, typed = _TokenTexts(loaded.tokenizer), _TokenTexts(loaded.tokenizer, as_typed=True)
     ids = top_ids.tolist()
-    return NextTokens(ids, [text_of(i) for i in ids], top_p.tolist(), entropy_bits(probs),
-                      float(temperature), max(0.0, 1.0 - float(top_p.sum())))
+    return NextTokens(ids, [shown(i) for i in ids], top_p.tolist(), entropy_bits(probs),
+                      float(temperature), max(0.0, 1.0 - float(top_p.sum())),
+                      typed=[typed(i) for i in ids])

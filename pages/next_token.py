@@ -25,6 +25,7 @@ NEXT_TOP_K = "next_top_k"
 NEXT_CHART = "next_chart"
 NEXT_LOGITS = "next_logits_cache"
 NEXT_BACK = "next_back"
+NEXT_PARTIAL = "next_partial"  # the part-of-a-character token a click could not append
 
 
 use_router()
@@ -50,14 +51,22 @@ def append_token(text: str) -> None:
     st.session_state[NEXT_PROMPT] = current + text
 
 
-def on_chart_select(chart_key: str, texts_by_id: dict[int, str]) -> None:
+def append_choice(view, i: int) -> None:
+    text = view.appendable(i)
+    if text is None:
+        st.session_state[NEXT_PARTIAL] = view.texts[i]
+    else:
+        append_token(text)
+
+
+def on_chart_select(chart_key: str, view) -> None:
     points = st.session_state[chart_key].selection.get("points", [])
     if points:
         token_id = points[0].get("customdata")
         token_id = token_id[0] if isinstance(token_id, list) else token_id
-        if token_id is None:  # some plotly versions send only the point's index
-            token_id = list(texts_by_id)[points[0]["point_index"]]
-        append_token(texts_by_id[int(token_id)])
+        index = (view.token_ids.index(int(token_id)) if token_id is not None
+                 else points[0]["point_index"])  # some plotly versions send only the index
+        append_choice(view, index)
 
 
 def go_back() -> None:
@@ -95,17 +104,24 @@ if loaded is not None:
         m2.metric(t("Most likely"), visible_token(view.texts[0]), f"{view.probs[0]:.1%}",
                   delta_color="off", delta_arrow="off")
         m3.metric(t("Outside the top {top_k}", top_k=top_k), f"{view.rest:.1%}")
-        texts_by_id = dict(zip(view.token_ids, view.texts))
         chart_key = f"{NEXT_CHART}_{len(steps)}"  # a fresh selection after every step
         show_chart(st, next_token_bar(view, labels=labels()), key=chart_key, selection_mode="points",
-                        on_select=partial(on_chart_select, chart_key, texts_by_id))
+                        on_select=partial(on_chart_select, chart_key, view))
         st.caption(t("Click a bar, or a button below, to append that token to the prompt and "
                    "step forward."))
+        partial_token = st.session_state.pop(NEXT_PARTIAL, None)
+        if partial_token is not None:
+            st.info(t("{token} is only part of a character's bytes, and a text box cannot hold "
+                      "part of a character; the model writes the rest with the next token.",
+                      token=partial_token))
         buttons = st.columns(5)
-        for i, (token_id, text) in enumerate(list(texts_by_id.items())[:5]):
+        for i, text in enumerate(view.texts[:5]):
+            whole = view.appendable(i) is not None
             buttons[i].button(f"➕ {visible_token(text)}", key=f"next_add_{i}",
-                              on_click=append_token, args=(text,), width="stretch",
-                              disabled=url.locked("text"))
+                              on_click=append_choice, args=(view, i), width="stretch",
+                              disabled=url.locked("text") or not whole,
+                              help=None if whole else t("Only part of a character's bytes: it "
+                                                        "cannot be typed alone."))
         back, to_attention, to_lens, to_deeper = st.columns(4)
         back.button(f"↩ {t('Back')}", on_click=go_back, disabled=not steps or url.locked("text"),
                     key=NEXT_BACK)

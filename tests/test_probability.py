@@ -125,3 +125,17 @@ def test_loose_bytes_of_a_split_character_are_shown_as_bytes(smollm):
     assert " é" in shown and " love" in shown  # whole characters stay text
     assert b"".join(token_bytes(smollm.tokenizer, i) for i in ids) == text.encode()
     assert show_bytes("é".encode()[:1] + b"x") == "⟨c3⟩x"
+
+
+def test_next_token_view_shows_loose_bytes_and_appends_only_whole_characters(smollm):
+    from lmlab.probability import top_next_tokens
+
+    ids = smollm.tokenizer("I love 😀 and")["input_ids"]
+    emoji_start, word = ids[2], ids[-1]  # " ⟨f0 9f 98⟩" and " and"
+    logits = torch.full((len(smollm.tokenizer),), -10.0)
+    logits[emoji_start], logits[word] = 5.0, 4.0
+    view = top_next_tokens(smollm, logits, k=3)
+    assert view.token_ids[:2] == [emoji_start, word]
+    assert view.texts[:2] == [" ⟨f0 9f 98⟩", " and"]
+    assert view.appendable(0) is None  # a text box cannot hold part of a character
+    assert view.appendable(1) == " and"
