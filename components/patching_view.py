@@ -23,6 +23,7 @@ LD_ANSWER = "ld_patch_answer"
 LD_WRONG = "ld_patch_wrong"
 LD_PATCH_RUN = "ld_patch_run"
 LD_PATCH_STOP = "ld_patch_stop"
+LD_PATCH_STOPPED = "ld_patch_stopped"  # set by a Stop click, read once by the rerun it causes
 LD_PATCH_RESULT = "ld_patch_result"
 LD_PATCH_LAYER = "ld_patch_head_layer"
 LD_PATCH_HEADS = "ld_patch_heads_run"
@@ -79,9 +80,13 @@ def patching_section(loaded, url: url_state.PageURL) -> None:
                  n=MAX_PATCH_TOKENS))
     clean, corrupted, answer, wrong = patch_inputs(url)
     run, stop = st.columns(2)
-    if stop.button(f"⏹ {t('Stop')}", key=LD_PATCH_STOP):
+    start = run.button(t("Patch every layer and position"), type="primary", key=LD_PATCH_RUN)
+    # Stop can only be clicked while a grid runs; its click reruns the page, which ends the run.
+    stop.button(f"⏹ {t('Stop')}", key=LD_PATCH_STOP, disabled=not start,
+                on_click=lambda: st.session_state.update({LD_PATCH_STOPPED: True}))
+    if st.session_state.pop(LD_PATCH_STOPPED, False) and st.session_state.get(LD_PATCH_RESULT):
         st.info(t("Stopped: the cells patched so far are shown."))
-    if run.button(t("Patch every layer and position"), type="primary", key=LD_PATCH_RUN):
+    if start:
         with shown_errors(on_error=lambda: st.session_state.pop(LD_PATCH_RESULT, None)):
             run_patching(loaded, clean, corrupted, answer, wrong)
     saved = st.session_state.get(LD_PATCH_RESULT)

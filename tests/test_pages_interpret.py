@@ -48,12 +48,14 @@ def test_lens_and_flow_on_the_text(tiny_catalog):
 
 def test_patching_grid_and_heads(tiny_catalog):
     at = open_page(PAGE)
+    assert at.button(key="ld_patch_stop").disabled  # nothing to stop yet
     at.text_input(key="ld_patch_clean").set_value("a king and a queen")
     at.text_input(key="ld_patch_corrupted").set_value("a queen and a king")
     at.text_input(key="ld_patch_answer").set_value(" ruled")
     at.text_input(key="ld_patch_wrong").set_value(" walked")
     at.button(key="ld_patch_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.button(key="ld_patch_stop").disabled  # drawn while the grid ran
     saved = at.session_state["ld_patch_result"]
     assert not saved["stopped"] and saved["grid"].shape == (2, 6)
     restored = saved["setup"].restored(saved["grid"])
@@ -64,6 +66,8 @@ def test_patching_grid_and_heads(tiny_catalog):
     assert not at.exception and not at.error
     heads = at.session_state["ld_patch_result"]["heads"]
     assert heads[0] == 1 and heads[1].shape == (4, 6)
+    assert at.button(key="ld_patch_stop").disabled  # idle again
+    assert not any("Stopped" in i.value for i in at.info)
 
 
 def test_patching_bad_input_keeps_the_page(tiny_catalog):
