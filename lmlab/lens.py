@@ -27,7 +27,7 @@ _ROWS_PER_READ = 16
 @dataclass
 class LensGrid:
     tokens: list[str]  # the input tokens (positions)
-    layers: list[str]  # row labels: "embeddings", "layer 0", ... "layer L-1"
+    layers: list[str]  # row labels: "embeddings", "after layer 0", ... "after layer L-1"
     top_ids: list[list[list[int]]]  # [layer][position] -> top-5 token ids
     top_texts: list[list[list[str]]]  # [layer][position] -> top-5 token texts
     top_probs: torch.Tensor  # (L+1, T, 5) probabilities of the top 5
@@ -98,7 +98,7 @@ def logit_lens(trace: Trace, decode) -> LensGrid:
         first.append(row)
     ids_list = top_ids.tolist()
     texts = [[[decode(i) for i in cell] for cell in row] for row in ids_list]
-    labels = ["embeddings"] + [f"layer {i}" for i in range(R - 1)]
+    labels = ["embeddings"] + [f"after layer {i}" for i in range(R - 1)]
     return LensGrid(tokens=trace.tokens, layers=labels, top_ids=ids_list, top_texts=texts,
                     top_probs=top_probs, final_token_prob=torch.cat(final_p).reshape(R, T),
                     final_ids=final_ids.tolist(), first_layer=first, model_name=trace.model_name)

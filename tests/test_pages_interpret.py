@@ -195,7 +195,7 @@ def test_a_link_sets_the_flow_and_saliency_tokens(tiny_catalog):
     at = open_link(PAGE, text=TEXT, pos="2", token=str(second), target=str(last), head="-1",
                    layer="1", row="1")
     assert not at.warning, [w.value for w in at.warning]
-    assert "**layer 0**, position 2" in all_text(at)  # lens row 1: after layer 0
+    assert "**after layer 0**, position 2" in all_text(at)  # lens row 1
     assert at.selectbox(key="ld_flow_token").value == second
     assert at.selectbox(key="ld_saliency_token").value == last
     assert "MLP of layer 1" in all_text(at)

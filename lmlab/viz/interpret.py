@@ -28,7 +28,7 @@ def _position_labels(tokens: list[str]) -> list[str]:
 
 def _row_name(labels: Labels, row: int) -> str:
     """Lens row `row`: 0 is the embeddings, r is the residual after layer r − 1."""
-    return tr(labels, "embeddings") if row == 0 else tr(labels, "layer {n}", n=row - 1)
+    return tr(labels, "embeddings") if row == 0 else tr(labels, "after layer {n}", n=row - 1)
 
 
 def _click_layer(xs: list, ys: list, custom: list, hover: list[str], size: int) -> go.Scatter:

@@ -13,7 +13,7 @@ def test_next_token_opens_the_logit_lens_on_the_same_text(page, streamlit_url):
     prompt.press("Control+Enter")
     wait_app_idle(page, timeout=600_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-    page.get_by_role("button", name="Open in Look deeper").click()
+    page.get_by_role("button", name="Open in Look deeper").click(timeout=120_000)
     page.wait_for_url("**/interpret**", timeout=120_000)
     wait_app_idle(page, timeout=600_000)  # one traced forward and the lens over 30 layers
     page.get_by_role("heading", name="Look deeper").first.wait_for(timeout=60_000)
