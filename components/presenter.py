@@ -47,8 +47,8 @@ def keep_classroom_flags() -> None:
     if presenting():
         st.query_params["present"] = seen["present"] = "1"
     elif "present" in st.query_params:
+        # seen keeps "1": a rerun that still carries the old address bar is not a new link
         del st.query_params["present"]
-        seen.pop("present", None)
     for name, key in FLAGS.items():
         chosen = st.session_state.get(key)
         if chosen:

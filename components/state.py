@@ -20,6 +20,7 @@ PRESENTER = "presenter_mode"
 LOCKED = "teacher_locked"  # setting names a teacher's link locks (?lock=text,layer)
 HIDDEN = "teacher_hidden"  # setting names a teacher's link hides (?hide=temperature)
 URL_SEEN = "url_state_seen"  # per page: the query values this session last read or wrote
+URL_HISTORY = "url_state_history"  # per page and setting: the values read or written before
 
 
 def model_key(task: str) -> str:

@@ -16,6 +16,7 @@ flags (read in components/presenter.py) disable or hide chosen settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import streamlit as st
@@ -28,6 +29,7 @@ from lmlab.share_link import MAX_URL_CHARS, pack_text, query_string, unpack_text
 
 LOCK_NOTE = "🔒 Locked by the link this page was opened with."
 BASE_ALLOWANCE = 200  # characters left for the server's address in front of the query
+HISTORY = 16  # values of one setting this session has read or written, kept to spot echoes
 
 
 @dataclass(frozen=True)
@@ -135,20 +137,26 @@ class PageURL:
     def bind(self, *settings: Setting) -> None:
         """Read each setting from the link (when new), else keep the session's; write it back."""
         seen = st.session_state.setdefault(state.URL_SEEN, {}).setdefault(self.page, {})
+        history = st.session_state.setdefault(state.URL_HISTORY, {}).setdefault(self.page, {})
         for setting in settings:
             self.settings[setting.name] = setting
-            self._restore(setting, seen)
+            self._restore(setting, seen, history.get(setting.name, ()))
             value = st.session_state[setting.key]
             if setting.shared:
                 st.session_state[setting.shared] = value
             seen[setting.name] = setting.write(value)
             st.query_params[setting.name] = seen[setting.name]
+            kept = [v for v in history.get(setting.name, []) if v != seen[setting.name]]
+            history[setting.name] = (kept + [seen[setting.name]])[-HISTORY:]
         self._fit_in_link(seen)
         self._hide_controls(settings)
 
-    def _restore(self, setting: Setting, seen: dict[str, str]) -> None:
+    def _restore(self, setting: Setting, seen: dict[str, str], earlier: Sequence[str]) -> None:
         raw = st.query_params.get(setting.name)
-        if raw is not None and raw != seen.get(setting.name):  # a link just opened
+        # A rerun carries the address bar as the browser last had it. A value this session
+        # wrote before is that echo (the user typed again before the new link arrived), not
+        # a link someone opened: taking it would throw away what was just typed.
+        if raw is not None and raw != seen.get(setting.name) and raw not in earlier:
             try:
                 st.session_state[setting.key] = setting.parse(raw)
                 return
@@ -226,6 +234,12 @@ def finish_page() -> None:
     """After the page ran (app.py): mark its locked controls."""
     for page in st.session_state.get(state.URL_SEEN, {}).pop("_pages", []):
         page.mark_locked_labels()
+
+
+def switch_to(page_path: str, params: dict[str, str]) -> None:
+    """Open another page on these settings, as a shared link would (even on values it had)."""
+    st.session_state.get(state.URL_HISTORY, {}).pop(Path(page_path).stem, None)
+    st.switch_page(page_path, query_params=params)
 
 
 def left_out_of_link() -> list[str]:

@@ -61,7 +61,7 @@ def open_in(page_path: str, label: str, *, text: str, key: str, position: int | 
         for flag in ("present", "lock", "hide"):  # a class keeps its teacher's settings
             if flag in st.query_params:
                 params[flag] = st.query_params[flag]
-        st.switch_page(page_path, query_params=params)
+        url_state.switch_to(page_path, params)
 
 
 def open_in_label(title: str) -> str:

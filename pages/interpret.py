@@ -101,8 +101,8 @@ def open_head(page: str, label: str, text: str, layer: int, head: int, model: st
     """Open the Attention / Attention math page on the same text at one head."""
     if where.button(label, key=key):
         st.session_state[state.WORKING_TEXT] = text
-        st.switch_page(page, query_params={"text": pack_text(text), "layer": str(layer),
-                                           "head": str(head), "model": model})
+        url_state.switch_to(page, {"text": pack_text(text), "layer": str(layer),
+                                   "head": str(head), "model": model})
 
 
 def token_choice(url, name: str, key: str, choices: list[int], what: str) -> None:

@@ -213,3 +213,31 @@ def test_translate_pair_from_the_link_still_works(tiny_catalog):
     assert at.selectbox(key="tr_source_lang").value == "en"
     assert at.selectbox(key="tr_target_lang").value == "de"
     assert "Translate" in all_text(at)
+
+
+def test_a_rerun_carrying_the_old_address_bar_keeps_what_was_just_typed(tiny_catalog):
+    """A rerun sends the address bar as the browser last had it: typing the next field before
+    the new link arrived sent the old text back. The page keeps what the user typed."""
+    at = open_link("pages/next_token.py", text="the dog ran")
+    at.text_area(key="next_prompt").set_value("a brand new prompt").run()
+    assert at.query_params["text"] == "a brand new prompt"
+    at.query_params["text"] = "the dog ran"  # the stale address bar of the next rerun
+    at.slider(key="next_temperature").set_value(0.5).run()
+    assert not at.exception and not at.warning
+    assert widget(at, "next_prompt").value == "a brand new prompt"
+    assert at.query_params["text"] == "a brand new prompt"
+    at.query_params["text"] = "a link this session never had"  # a link still opens
+    at.run()
+    assert widget(at, "next_prompt").value == "a link this session never had"
+
+
+def test_open_in_sets_a_text_the_page_had_before(tiny_catalog):
+    at = open_link("pages/attention.py", text="first text on attention")
+    at.text_area(key="att_text").set_value("second text on attention").run()
+    at.switch_page("pages/next_token.py")
+    at.query_params.clear()
+    at.run()
+    at.text_area(key="next_prompt").set_value("first text on attention").run()
+    at.button(key="next_open_attention").click().run()
+    assert not at.exception
+    assert widget(at, "att_text").value == "first text on attention"
