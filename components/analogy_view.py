@@ -63,7 +63,8 @@ def show_report(report: analogy_eval.AnalogyReport) -> None:
               delta_color="off", delta_arrow="off")
     c2.metric(t("semantic"), f"{report.semantic.accuracy:.1%}")
     c3.metric(t("syntactic"), f"{report.syntactic.accuracy:.1%}")
-    c4.metric(t("skipped (a word not in the vocabulary)"), f"{total.skipped:,}")
+    c4.metric(t("skipped"), f"{total.skipped:,}",
+              help=t("Questions with a word outside the vocabulary searched; they are not scored."))
     st.caption(t("{questions} questions in {seconds} s on this machine.",
                  questions=f"{report.questions:,}", seconds=f"{report.seconds:.1f}"))
     with st.container(key="analogy_eval_results"):

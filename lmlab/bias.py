@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from lmlab.errors import InputError
-from lmlab.inputs import check_text
+from lmlab.inputs import check_text, excerpt
 from lmlab.loading import LoadedModel
 from lmlab.wordvectors import WordVectors
 
@@ -53,7 +53,7 @@ def parse_words(text, what: str, max_words: int = MAX_WORDS) -> list[str]:
 def _rows(vectors: WordVectors, words: list[str], what: str) -> np.ndarray:
     unknown = [w for w in words if w not in vectors.index]
     if unknown:
-        shown = ", ".join(f"“{w[:30]}”" for w in unknown[:5])
+        shown = ", ".join(f"“{excerpt(w, 30)}”" for w in unknown[:5])
         verb, it = ("is", "it") if len(unknown) == 1 else ("are", "them")
         raise InputError(f"{shown} {verb} not among the {len(vectors.words):,} GloVe words "
                          f"({what.lower()}); remove or change {it}.")
@@ -181,7 +181,7 @@ def pronoun_probabilities(loaded: LoadedModel, template: str, occupations,
                           pronouns: tuple[str, str] = ("he", "she")) -> list[PronounRow]:
     """P(" he") and P(" she") as the next token(s) after the template, per occupation."""
     template = check_template(template)
-    occupations = parse_words(occupations, "The occupations", max_words=40)
+    occupations = parse_words(occupations, "The list of occupations", max_words=40)
     tok = loaded.tokenizer
     continuations = [list(tok(" " + p, add_special_tokens=False)["input_ids"]) for p in pronouns]
     prompts = [template.replace("{occupation}", o) for o in occupations]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from lmlab.errors import InputError
-from lmlab.inputs import check_text, encode_text, token_ids
+from lmlab.inputs import check_text, encode_text, plain_text, token_ids
 from lmlab.loading import LoadedModel
 
 MAX_TEXT_CHARS = 2_000
@@ -54,7 +54,8 @@ def check_labels(labels) -> list[str]:
     """Two to MAX_LABELS distinct labels, or one sentence."""
     if isinstance(labels, str):
         labels = labels.replace("\n", ",").split(",")
-    cleaned = [str(label).strip() for label in (labels or []) if str(label).strip()]
+    cleaned = [plain_text(str(label)).strip() for label in (labels or [])]
+    cleaned = [label for label in cleaned if label]
     if len(cleaned) < 2:
         raise InputError("Please give at least two labels, separated by commas "
                          "(for example: positive, negative).")

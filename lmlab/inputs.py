@@ -38,6 +38,12 @@ def plain_text(text: str) -> str:
     return _BIDI.sub("", text)
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """A piece of what the user typed, to quote in a sentence: plain, and cut with "…"."""
+    text = plain_text(text)
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 def check_text(text: Any, *, what: str = "The text", max_chars: int,
                empty: str | None = None, strip: bool = False, allow_empty: bool = False) -> str:
     """A usable piece of text, or InputError with one sentence.

@@ -132,14 +132,14 @@ def suggest(vectors: WordVectors, word: str, n: int = 3) -> list[str]:
 
 
 def word_index(vectors: WordVectors, word: str) -> int:
-    key = (word or "").strip().lower()
+    key = inputs.plain_text(word or "").strip().lower()
     if not key:
         raise InputError("Please type a word.")
     if key not in vectors.index:
         close = suggest(vectors, key)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise InputError(f"“{key[:40]}” is not among the {len(vectors.words):,} words of "
-                         f"the vocabulary.{hint}")
+        raise InputError(f"“{inputs.excerpt(key)}” is not among the {len(vectors.words):,} "
+                         f"words of the vocabulary.{hint}")
     return vectors.index[key]
 
 

@@ -109,8 +109,8 @@ def direction_tab(url: url_state.PageURL, vectors) -> None:
                          **url.kw("words"))
     with shown_errors():
         direction = bias.gender_direction(vectors, method)
-        values = bias.project(vectors, words, direction, "The words to project")
-        names = bias.parse_words(words, "The words to project")
+        values = bias.project(vectors, words, direction, "The list of words to project")
+        names = bias.parse_words(words, "The list of words to project")
         if direction.explained is not None:
             st.caption(t("The first component explains {share} of the variance of the centred "
                          "pairs.", share=f"{direction.explained:.0%}"))

@@ -55,7 +55,7 @@ def zero_shot_tab(url: url_state.PageURL, loaded, text: str) -> None:
                  "scored by the probability the model gives it as the next tokens, then the "
                  "scores are renormalized over the labels so they sum to 1."))
     labels = st.text_input(url.label("labels", t("Labels (comma-separated)")),
-                           max_chars=MAX_LABELS_CHARS, **url.kw("labels"))
+                           **url.kw("labels"))
     if loaded is None:
         return
     with shown_errors():
@@ -109,28 +109,31 @@ def minilm_tab(url: url_state.PageURL, text: str) -> None:
     encoder = load_model(MINILM)
     if encoder is None:
         return
+    trained = None
     with shown_errors():
         with st.spinner(t("Embedding the sentences and training…")):
             trained = session_memo("classify_minilm", held_out,
                                    lambda: embedding_classifier.train(encoder, examples, held_out))
-        left, right = st.columns(2)
-        left.metric(t("Held-out accuracy"), f"{trained.accuracy:.1%}",
-                    t("{held_out} held out · {trained} trained on", held_out=len(trained.test),
-                      trained=trained.train_size), delta_color="off", delta_arrow="off")
+    if trained is None:
+        return
+    left, right = st.columns(2)
+    left.metric(t("Held-out accuracy"), f"{trained.accuracy:.1%}",
+                t("{held_out} held out · {trained} trained on", held_out=len(trained.test),
+                  trained=trained.train_size), delta_color="off", delta_arrow="off")
+    with left, shown_errors():  # a bad text costs its own chart, not the held-out results
         result = embedding_classifier.predict(trained, encoder, text)
         show_chart(left, probability_bars([t(k) for k in result.labels], result.probs,
                                           f"“{t(result.best)}”", texts=figure_texts()),
                    width="stretch", key="classify_minilm_chart")
-        show_chart(right, confusion_heatmap(trained.confusion, [t(k) for k in trained.labels],
-                                            t("Held-out confusion matrix"), texts=figure_texts()),
-                   width="stretch", key="classify_confusion_chart")
-        wrong = pd.DataFrame([(e.text, t(e.label), t(p))
-                              for e, p in zip(trained.test, trained.predicted) if e.label != p],
-                             columns=[t("sentence"), t("true label"), t("predicted label")])
-        st.caption(t("Held-out sentences it got wrong: {n}", n=len(wrong)))
-        st.dataframe(wrong, hide_index=True, width="stretch")
-        csv_button(wrong, "minilm_errors", "classify_minilm_csv")
-
+    show_chart(right, confusion_heatmap(trained.confusion, [t(k) for k in trained.labels],
+                                        t("Held-out confusion matrix"), texts=figure_texts()),
+               width="stretch", key="classify_confusion_chart")
+    wrong = pd.DataFrame([(e.text, t(e.label), t(p))
+                          for e, p in zip(trained.test, trained.predicted) if e.label != p],
+                         columns=[t("sentence"), t("true label"), t("predicted label")])
+    st.caption(t("Held-out sentences it got wrong: {n}", n=len(wrong)))
+    st.dataframe(wrong, hide_index=True, width="stretch")
+    csv_button(wrong, "minilm_errors", "classify_minilm_csv")
 
 st.title(f"😊 {t('Sentiment')}")
 show_lesson("classify")
@@ -138,7 +141,7 @@ url = bind_settings()
 loaded = model_picker("generate")
 text = st.text_area(url.label("text", t("Text to classify (up to {n} characters)",
                                         n=f"{classify.MAX_TEXT_CHARS:,}")),
-                    height=100, max_chars=classify.MAX_TEXT_CHARS, **url.kw("text"))
+                    height=100, **url.kw("text"))
 zero_tab, hub_tab, minilm = st.tabs([t("Zero-shot (language model)"), t("Fine-tuned classifier"),
                                      t("Trained live on MiniLM")])
 with zero_tab:

@@ -77,8 +77,7 @@ def calculator(vectors) -> None:
     col1, col2, col3 = st.columns([3, 2, 1])
     col2.selectbox(t("Examples"), list(EXAMPLES), key=GLOVE_EXAMPLE,
                    format_func=lambda e: f"{e}  ({t(EXAMPLES[e])})", on_change=_set_example)
-    expression = col1.text_input(t("Expression"), key=GLOVE_EXPR, disabled=url.locked("expr"),
-                                 max_chars=word_arithmetic.MAX_EXPRESSION_CHARS)
+    expression = col1.text_input(t("Expression"), key=GLOVE_EXPR, disabled=url.locked("expr"))
     k = col3.number_input(t("Answers"), 1, word_arithmetic.MAX_TOP_K, 10, key=GLOVE_TOPK,
                           disabled=url.locked("answers"))
     answers = shown_result(lambda: word_arithmetic.evaluate(vectors, expression, int(k)))
@@ -99,8 +98,7 @@ def calculator(vectors) -> None:
 
     st.subheader(t("Nearest neighbours"))
     n1, n2 = st.columns([1, 2])
-    word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, max_chars=60,
-                        disabled=url.locked("word"))
+    word = n1.text_input(t("Word"), "frog", key=GLOVE_NEIGHBOUR_WORD, disabled=url.locked("word"))
     with n2, shown_errors():
         near = word_arithmetic.nearest(vectors, word, 10)
         show_chart(n2, neighbour_bars([n.word for n in near], [n.cosine for n in near],
@@ -109,10 +107,8 @@ def calculator(vectors) -> None:
 
     st.subheader(t("Similarity of two words"))
     s1, s2, s3 = st.columns(3)
-    a = s1.text_input(t("First word"), "cat", key=GLOVE_SIM_A, max_chars=60,
-                      disabled=url.locked("a"))
-    b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, max_chars=60,
-                      disabled=url.locked("b"))
+    a = s1.text_input(t("First word"), "cat", key=GLOVE_SIM_A, disabled=url.locked("a"))
+    b = s2.text_input(t("Second word"), "dog", key=GLOVE_SIM_B, disabled=url.locked("b"))
     with s3, shown_errors():
         s3.metric(t("cosine similarity"), f"{word_arithmetic.similarity(vectors, a, b):.3f}")
 
@@ -156,8 +152,8 @@ def from_scratch() -> None:
         return
     lines, vocab, X = counts
     stats = glove_training.corpus_stats(lines)
-    st.caption(t("{tokens} words on {lines} lines · {distinct} distinct · {n} kept · "
-                 "{int} non-zero X_ij.",
+    st.caption(t("Words: {tokens} · lines: {lines} · distinct: {distinct} · kept: {n} · "
+                 "non-zero X_ij: {int}.",
                  tokens=f"{stats['tokens']:,}", lines=f"{stats['lines']:,}", distinct=f"{stats['distinct']:,}", n=f"{len(vocab):,}", int=f"{int((X > 0).sum()):,}"))
     if vocab.dropped:
         st.info(t("{dropped} rarer words are left out of the vocabulary (cap: "

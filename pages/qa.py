@@ -103,9 +103,8 @@ show_lesson("qa")
 url = bind_settings()
 context = st.text_area(url.label("context", t("Context (up to {n} characters)",
                                               n=f"{qa.MAX_CONTEXT_CHARS:,}")),
-                       height=140, max_chars=qa.MAX_CONTEXT_CHARS, **url.kw("context"))
-question = st.text_input(url.label("question", t("Question")), max_chars=qa.MAX_QUESTION_CHARS,
-                         **url.kw("question"))
+                       height=140, **url.kw("context"))
+question = st.text_input(url.label("question", t("Question")), **url.kw("question"))
 gen_tab, span_tab = st.tabs([t("Instruct model (offline)"), t("Extractive model")])
 with gen_tab:
     generative_tab(model_picker("chat", purpose="inspect"), question, context)

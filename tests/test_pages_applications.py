@@ -32,6 +32,11 @@ def test_sentiment_page_zero_shot_and_minilm(tiny_catalog):
     text = all_text(at)
     assert "Held-out" in text or "held-out" in text.lower()
     assert "needs internet" in text.lower() or "hub" in text.lower()  # no Hub here
+    charts = len(at.get("plotly_chart"))
+    at.text_area(key="classify_text").set_value("").run()  # an empty text costs only its bars
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == charts - 2  # zero-shot and MiniLM bars; confusion stays
+    assert any("Held-out sentences it got wrong" in c.value for c in at.caption)
 
 
 def test_sentiment_page_bad_labels_give_one_sentence(tiny_catalog):
@@ -112,3 +117,29 @@ def test_glove_page_runs_the_analogy_test_set(tiny_catalog):
     at.selectbox(key="analogy_eval_section").set_value("family").run(timeout=600)
     failures = [d.value for d in at.dataframe if "GloVe's answer" in d.value.columns]
     assert failures and set(failures[0]["section"]) == {"family"}
+
+
+def test_an_over_long_paste_is_kept_and_gets_one_sentence(tiny_catalog):
+    """A widget with max_chars makes the browser drop a longer paste without a word; the
+    fields carry no such limit, and the core's check says what the limit is."""
+    at = open_page("pages/classify.py", timeout=240)
+    long_text = "A very good film. " * 1_200  # 21,600 characters
+    at.text_area(key="classify_text").set_value(long_text).run()
+    assert not at.exception
+    assert at.text_area(key="classify_text").proto.max_chars == 0
+    assert at.text_input(key="classify_labels").proto.max_chars == 0
+    assert at.text_area(key="classify_text").value == long_text  # nothing the user had is lost
+    errors = [e.value for e in at.error]
+    assert errors and all("21,600 characters" in e and "2,000" in e for e in errors), errors
+    at.switch_page("pages/qa.py").run()
+    assert at.text_area(key="qa_context").proto.max_chars == 0
+    assert at.text_input(key="qa_question").proto.max_chars == 0
+
+
+def test_a_right_to_left_override_never_reaches_a_sentence_or_a_label():
+    from lmlab.classify import check_labels
+    from lmlab.inputs import excerpt
+
+    assert check_labels("good, \u202ebad") == ["good", "bad"]
+    assert excerpt("\u202eabc" + "x" * 60) == "abc" + "x" * 37 + "…"
+    assert excerpt("short") == "short"

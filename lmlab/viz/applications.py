@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lmlab.viz.common import safe_texts, titled
-from lmlab.viz.labels import Labels, tr
+from lmlab.viz.labels import PERCENT_HOVER, PERCENT_TICKS, Labels, tr
 
 
 def _safe(texts) -> list[str]:
@@ -67,11 +67,14 @@ def paired_bars(rows: Sequence[str], first: Sequence[float], second: Sequence[fl
                 texts: Labels = None) -> go.Figure:
     """Two bars per row side by side (e.g. P(he) and P(she) after each occupation)."""
     rows = _safe(rows)
-    fig = go.Figure([go.Bar(y=rows, x=list(first), name=html.escape(names[0]), orientation="h"),
-                     go.Bar(y=rows, x=list(second), name=html.escape(names[1]), orientation="h")])
+    hover = f"%{{y}}: %{{x:{PERCENT_HOVER}}}<extra>%{{fullData.name}}</extra>"
+    fig = go.Figure([go.Bar(y=rows, x=list(xs), name=html.escape(name), orientation="h",
+                            hovertemplate=hover)
+                     for xs, name in ((first, names[0]), (second, names[1]))])
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=tr(texts, x_title))
+    # percent with significant digits: 0.0001 reads 0.01%, not plotly's SI "100µ"
+    fig.update_xaxes(title=tr(texts, x_title), tickformat=PERCENT_TICKS)
     return _layout(fig, title, max(320, 36 * len(rows) + 140))
 
 
