@@ -28,12 +28,14 @@ import torch
 import torch.nn.functional as F
 
 from lmlab.errors import InputError
+from lmlab.inputs import check_text
 from lmlab.masking import IGNORE, mask_tokens
 from lmlab.training_data import TextDataset
 from lmlab.training_models import ModelConfig, build_model, config_for, count_parameters
 
 OBJECTIVES = ("causal", "masked")
 MAX_STEPS = 3000
+MAX_SAMPLE_PROMPT_CHARS = 200  # the start a student types for a trained model to continue
 MAX_LR = 10.0
 # A loss this many times the loss of uniform guessing counts as blown up.
 BLOWUP_FACTOR = 20.0
@@ -278,7 +280,9 @@ class Trainer:
 def sample_text(model: torch.nn.Module, dataset: TextDataset, prompt: str = "",
                 length: int = 160, temperature: float = 0.8, seed: int = 0) -> str:
     vocab = dataset.vocab
-    ids = vocab.encode(prompt) if prompt else dataset.train[:1].tolist()
+    prompt = check_text(prompt, what="The start of the text", max_chars=MAX_SAMPLE_PROMPT_CHARS,
+                        allow_empty=True)
+    ids = vocab.encode(prompt) if prompt.strip() else dataset.train[:1].tolist()
     if not ids:
         raise InputError("The prompt has no tokens this model knows; type a few letters or words.")
     generator = torch.Generator().manual_seed(seed)

@@ -64,7 +64,7 @@ def use_template(template: str) -> None:
 def template_input(url: url_state.PageURL) -> str:
     """The template as text (it is what the model reads), with the other one a click away."""
     template = st.text_input(url.label("template", t("Template")),
-                             max_chars=bias.MAX_TEMPLATE_CHARS, **url.kw("template", help=t(
+                             **url.kw("template", help=t(
                                  "The sentence the model reads, with {slot} where each "
                                  "occupation goes.", slot="`{occupation}`")))
     other = next((x for x in bias.TEMPLATES if x != template), None)

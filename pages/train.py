@@ -184,7 +184,7 @@ def try_model(rec: JobRecord) -> None:
         return
     st.subheader(t("Try the model"))
     prompt = st.text_input(t("Start of the text"), value="", key=TRAIN_PROMPT,
-                           max_chars=200, placeholder=t("Leave empty to start from the first token"))
+                           placeholder=t("Leave empty to start from the first token"))
     if st.button(t("Generate"), key=TRAIN_SAMPLE):
         with shown_errors():
             st.session_state[TRAIN_SAMPLE_OUTPUT] = trainer.sample(prompt, length=300)
@@ -309,7 +309,7 @@ def draw_masked(rec: JobRecord) -> None:
 def fill_mask_view(rec: JobRecord | None) -> None:
     st.subheader(t("Fill in [MASK]"))
     sentence = st.text_input(t("Sentence with one [MASK]"), value="fair is foul, and foul is [MASK].",
-                             max_chars=500, key=TRAIN_MASK_SENTENCE)
+                             key=TRAIN_MASK_SENTENCE)
     specs = {s.id: s for s in models_for("fill-mask")}
     options = list(specs)
     if options and st.session_state.get(TRAIN_MASK_MODEL) not in options:

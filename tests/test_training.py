@@ -93,6 +93,8 @@ def test_stop_leaves_a_usable_model(repetitive):
     assert trainer.history[-1].step == 7 and math.isfinite(trainer.history[-1].val_loss)
     text = trainer.sample("the ", length=30)
     assert text.startswith("the ") and len(text) == 34
+    with pytest.raises(InputError, match="5,000 characters long; the limit here is 200"):
+        trainer.sample("the " * 1_250, length=5)  # a paste gets a sentence, not a 5,000-char echo
 
 
 @pytest.mark.parametrize("architecture", ["lstm", "transformer"])
