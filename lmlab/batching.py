@@ -22,6 +22,7 @@ hands its OpenMP workers back (lmlab/cpu_threads.py).
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
@@ -38,7 +39,7 @@ from lmlab.kv_batch import append_row, select_rows
 from lmlab.prefill import PrefillWeights, cast_cache
 from lmlab.sampling import (IncrementalText, choose_token, eos_token_ids, new_generator,
                             process_logits)
-from lmlab.turns import QueuePlace, notify_wait
+from lmlab.turns import WAIT_HEARTBEAT_S, QueuePlace, notify_wait
 
 MAX_BATCH = int(os.environ.get("LMLAB_BATCH_SIZE", "8"))
 PREFILL_CHUNK = 256  # prompt tokens read per step; others decode one token between chunks
@@ -63,6 +64,7 @@ class _Request:
         self.pending: int | None = None  # sampled, not yet fed to the model
         self.generated = 0
         self.place: int | None = None
+        self.told_at = -math.inf  # when the place was last put in the outbox
         self.done = threading.Event()  # set once its last chunk is in the outbox
 
     @property
@@ -71,8 +73,11 @@ class _Request:
         return len(self.prompt) + max(0, self.generated - 1)
 
     def tell_place(self, place: QueuePlace) -> None:
-        if place.position != self.place:
-            self.place = place.position
+        """Put the place in the outbox when it changes and every WAIT_HEARTBEAT_S besides:
+        the consumer's notice is where a Streamlit page that was rerun or left stops waiting."""
+        now = time.monotonic()
+        if place.position != self.place or now - self.told_at >= WAIT_HEARTBEAT_S:
+            self.place, self.told_at = place.position, now
             self.outbox.put(place)
 
     def finish(self, reason: str, error: BaseException | None = None) -> None:
@@ -222,6 +227,7 @@ class LocalEngine:
             while not lock.wait_turn(ticket, 0.2):
                 with self._cv:
                     self._drop_stopped_waiting()
+                    self._tell_places()  # the queue behind hears it is still waiting
                 place = QueuePlace(lock.place(ticket))
                 for item in [*self._reading, *self._rows]:
                     item.tell_place(place)

@@ -64,6 +64,13 @@ def run_together(engine, loaded, jobs, start_gaps=None) -> list:
     return results
 
 
+def arrived_by(engine, n: int, timeout: float = 30) -> None:
+    """Wait until n requests are in the engine (admitted or in line)."""
+    deadline = time.monotonic() + timeout
+    while engine.active_rows() + engine.queue_length() < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def test_the_local_engine_speaks_the_protocol(llama32):
     assert isinstance(engine_for(llama32, local=True), TextEngine)
     assert engine_for(llama32, local=True) is engine_for(llama32, local=True)  # one per model
@@ -81,8 +88,14 @@ def test_solo_greedy_run_equals_generate(llama32):
 def test_batched_greedy_equals_each_request_alone(llama32):
     engine = LocalEngine(llama32)
     alone = [run(engine, llama32, p, GREEDY) for p in PROMPTS]
-    together = run_together(engine, llama32, [(p, GREEDY) for p in PROMPTS])
-    assert engine.peak_rows >= 3  # they really shared the batch
+    with held_by_another_user(llama32) as release:  # all four arrive before the first step
+        def after_start(i):
+            if i == len(PROMPTS) - 1:
+                arrived_by(engine, len(PROMPTS))
+                release.set()
+        together = run_together(engine, llama32, [(p, GREEDY) for p in PROMPTS],
+                                start_gaps=[lambda i=i: after_start(i) for i in range(len(PROMPTS))])
+    assert engine.peak_rows == len(PROMPTS)  # they really shared the batch
     assert together == alone
     assert len({len(ids_of(llama32, p)) for p in PROMPTS}) > 1  # rows were left-padded
 
@@ -245,29 +258,81 @@ def test_the_lock_serves_waiters_in_arrival_order():
 
 def test_a_full_engine_serves_waiting_requests_in_order_and_tells_their_place(llama32):
     engine = LocalEngine(llama32, max_batch=1)
-    first_token_at: dict[int, float] = {}
     places: dict[int, list[int]] = {n: [] for n in range(4)}
     done = []
 
+    prompts = [ids_of(llama32, p) for p in PROMPTS]
+    served: list[int] = []  # whose prompt the model read, in the scheduler thread's order
+
+    def record_prefill(module, args, kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None and ids.shape[1] > 1:
+            served.extend(n for n, p in enumerate(prompts) if ids[0].tolist() == p[:ids.shape[1]])
+
     def user(n):
-        request = EngineRequest(GenerationParams(max_new_tokens=8), input_ids=ids_of(llama32, PROMPTS[n]),
+        request = EngineRequest(GenerationParams(max_new_tokens=8), input_ids=prompts[n],
                                 on_wait=lambda place: places[n].append(place.position))
         for _ in engine.submit(request):
-            first_token_at.setdefault(n, time.monotonic())
+            pass
         done.append(n)
 
     threads = []
-    with model_turn(llama32):  # an inspection holds the model while the class arrives
-        for n in range(4):
-            threads.append(threading.Thread(target=user, args=(n,)))
-            threads[-1].start()
-            while engine.queue_length() < n:  # user n is in line before the next comes
-                time.sleep(0.005)
-    for thread in threads:
-        thread.join(60)
+    hook = llama32.model.register_forward_pre_hook(record_prefill, with_kwargs=True)
+    try:
+        with model_turn(llama32):  # an inspection holds the model while the class arrives
+            for n in range(4):
+                threads.append(threading.Thread(target=user, args=(n,)))
+                threads[-1].start()
+                arrived_by(engine, n + 1)  # user n is in the engine before the next comes
+        for thread in threads:
+            thread.join(60)
+    finally:
+        hook.remove()
     assert sorted(done) == [0, 1, 2, 3]  # nobody failed for waiting
-    assert sorted(first_token_at, key=first_token_at.get) == [0, 1, 2, 3]
+    # Served in arrival order. Read in the scheduler: a consumer thread's own clock is late
+    # by however long a loaded machine leaves it unscheduled.
+    assert served == [0, 1, 2, 3]
     assert places[3] and places[3][0] > 1 and places[3][-1] == 1  # moved up the line
+
+
+def test_a_request_whose_page_was_left_leaves_the_engines_queue(llama32):
+    """The waiting notice is called again every second; Streamlit raises there once the
+    page was rerun or left, and the request gives its place up before its turn."""
+    engine = LocalEngine(llama32, max_batch=1)
+    calls: dict[int, list] = {0: [], 1: []}
+    outcome: dict[int, str] = {}
+
+    def notice(n, place):
+        calls[n].append(place)
+        if n == 1 and len(calls[1]) > 1:
+            raise RuntimeError("page left")
+
+    def user(n):
+        request = EngineRequest(GenerationParams(max_new_tokens=4), input_ids=ids_of(llama32, PROMPTS[n]),
+                                on_wait=lambda place: notice(n, place))
+        try:
+            for _ in engine.submit(request):
+                pass
+            outcome[n] = "done"
+        except RuntimeError:
+            outcome[n] = "left"
+
+    with model_turn(llama32):  # an inspection holds the model while two requests arrive
+        first = threading.Thread(target=user, args=(0,))
+        first.start()
+        while engine.active_rows() < 1:
+            time.sleep(0.005)
+        second = threading.Thread(target=user, args=(1,))
+        second.start()
+        second.join(10)
+        assert outcome.get(1) == "left"
+        deadline = time.monotonic() + 5
+        while engine.queue_length() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert engine.queue_length() == 0  # its place is free while the model is still busy
+        assert [p.position for p in calls[1][:2]] == [1, 1]  # the second call was the heartbeat
+    first.join(30)
+    assert outcome[0] == "done"
 
 
 def test_long_prompts_are_read_in_float32_and_decoded_in_the_models_dtype(store, monkeypatch):
