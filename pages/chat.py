@@ -19,6 +19,8 @@ from lmlab.chat import (DEFAULT_SYSTEM_PROMPT, MAX_MESSAGE_CHARS, MAX_SYSTEM_CHA
 CHAT_HISTORY = "chat_history"
 CHAT_SYSTEM = "chat_system_prompt"
 CHAT_INPUT = "chat_input"
+EMPTY_REPLY = ("The model ended this reply without writing any visible text. Press Regenerate "
+               "to sample another reply.")
 CHAT_PENDING = "chat_pending_reply"
 CHAT_STOP = "chat_stop"
 CHAT_REGENERATE = "chat_regenerate"
@@ -89,6 +91,8 @@ for message in history:
         st.markdown(escape_markdown(message["content"]) if user_typed else message["content"])
         if message.get("stopped"):
             st.caption("⏹ " + t("Stopped: this reply is what had arrived."))
+        elif not user_typed and not message["content"].strip():
+            st.caption(t(EMPTY_REPLY))
 
 if st.session_state.get(CHAT_NOTICE):
     st.info(st.session_state[CHAT_NOTICE])
@@ -144,6 +148,8 @@ if wants_reply and chat_ready and history and history[-1]["role"] == "user":
             stream_into_page(chat_stream(loaded, prompt, params, on_wait=on_wait), reply)
             stop_slot.empty()
             on_wait.clear()
+            if not reply["text"].strip():
+                st.caption(t(EMPTY_REPLY))
         forget_pending()
         history.append({"role": "assistant", "content": reply["text"]})
 

@@ -159,3 +159,16 @@ def test_decoding_lab_temperature_and_top_p_zero(tiny_catalog):
     at.button(key="gen_run").click().run()
     assert not at.error and "Top-p 0" in all_text(at)
     assert at.session_state["gen_output"]["outputs"][0].tokens  # coloured by default
+
+
+def test_a_reply_without_visible_text_says_so(tiny_catalog, monkeypatch):
+    import lmlab.chat
+
+    monkeypatch.setattr(lmlab.chat, "chat_stream", lambda *a, **k: iter(["", "\n"]))
+    at = open_chat()
+    chat(at, "hello")
+    assert at.session_state["chat_history"][-1]["content"].strip() == ""
+    note = "ended this reply without writing any visible text"
+    assert sum(note in c.value for c in at.caption) == 1  # said once, not a blank bubble
+    at.run()  # drawn from the history on the next run
+    assert sum(note in c.value for c in at.caption) == 1
