@@ -73,8 +73,7 @@ class _Request:
         return len(self.prompt) + max(0, self.generated - 1)
 
     def tell_place(self, place: QueuePlace) -> None:
-        """Put the place in the outbox when it changes and every WAIT_HEARTBEAT_S besides:
-        the consumer's notice is where a Streamlit page that was rerun or left stops waiting."""
+        """Tell the place when it changes and every WAIT_HEARTBEAT_S (lmlab.turns.acquire)."""
         now = time.monotonic()
         if place.position != self.place or now - self.told_at >= WAIT_HEARTBEAT_S:
             self.place, self.told_at = place.position, now

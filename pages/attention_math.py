@@ -14,6 +14,7 @@ from components.lessons import show_lesson
 from components.presenter import show_chart
 from components.sidebar import model_picker
 from lmlab.viz import math as viz_math
+from lmlab.viz.tokens import visible_token
 from lmlab.ablation import ABLATION_MAX_TOKENS, Ablation, head_sweep, run_ablation
 from lmlab.attention_math import (MAX_MATH_TOKENS, capture_text, cell_math, max_recompute_error,
                                   recompute_attention, sqrt_dk_matches)
@@ -317,13 +318,14 @@ def ablation_section(loaded) -> None:
                   f"{result.perplexity_change:+.3f} vs {result.base.perplexity:.3f}",
                   delta_color="inverse")
         m2.metric(t("KL(full ‖ ablated), bits"), f"{result.kl_bits:.4f}")
-        m3.metric(t("Top next token"), f"{result.ablated.top[0][0].strip() or '␣'}")
+        m3.metric(t("Top next token"), visible_token(result.ablated.top[0][0]))
         m3.caption(t("full model: {value} ({value2})",
-                     value=result.base.top[0][0].strip() or '␣', value2=f"{result.base.top[0][1]:.1%}"))
+                     value=visible_token(result.base.top[0][0]), value2=f"{result.base.top[0][1]:.1%}"))
         left, right = st.columns([3, 2])
         show_chart(left, viz_math.ablation_figure(result), key="am_fig_ablation")
         with right:
-            table(pd.DataFrame({"token": result.top_tokens, "P full": result.base_probs,
+            table(pd.DataFrame({"token": [visible_token(x) for x in result.top_tokens],
+                                "P full": result.base_probs,
                                 "P ablated": result.ablated_probs}), "ablation", "am_csv_ablation")
     sweep_result = st.session_state.get(AM_ABL_SWEEP_RESULT)
     if sweep_result and sweep_result["model"] == loaded.spec.id:

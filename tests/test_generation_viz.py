@@ -34,6 +34,8 @@ def test_colours_run_from_red_to_green():
 def test_visible_tokens():
     assert visible_token(" the\n") == "␣the↵"
     assert visible_token("a\u200bb") == "a⟨ZWSP⟩b"
+    assert visible_token("\r\n") == "␍↵"
+    assert visible_token(" ⟨f0 9f 98⟩") == "␣⟨f0 9f 98⟩"  # the bytes' own spaces stay spaces
 
 
 def test_next_token_bar_carries_ids_and_probabilities(tiny_gpt2):

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from lmlab.ablation import AblationResult
 from lmlab.attention_math import CellMath
 from lmlab.toy_attention import ToyResult
+from lmlab.viz.tokens import visible_token
 
 HIGHLIGHT = "#d62728"
 BASE_COLOUR = "#1f77b4"
@@ -20,8 +21,7 @@ MUTED = "#c7c7c7"
 
 def token_label(index: int, token: str) -> str:
     """'3 fox': position and readable text, safe inside plotly's HTML-like labels."""
-    text = token.replace("\n", "⏎").replace("\t", "⇥").strip() or "␣"
-    return f"{index} {html.escape(text, quote=False)}"
+    return f"{index} {html.escape(visible_token(token), quote=False)}"
 
 
 def token_labels(tokens: Sequence[str]) -> list[str]:
@@ -109,7 +109,7 @@ def rotary_frequency_figure(theta: np.ndarray) -> go.Figure:
 
 def ablation_figure(result: AblationResult) -> go.Figure:
     """Next-token probabilities of the top tokens, before and after the knockout."""
-    labels = [html.escape(t.replace("\n", "⏎"), quote=False) or "␣" for t in result.top_tokens]
+    labels = [html.escape(visible_token(t), quote=False) for t in result.top_tokens]
     fig = go.Figure([
         go.Bar(name="full model", x=labels, y=result.base_probs, marker_color=BASE_COLOUR),
         go.Bar(name=f"without {result.ablation.describe()}", x=labels, y=result.ablated_probs,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import plotly.graph_objects as go
 
@@ -18,11 +19,20 @@ from lmlab.viz.labels import PERCENT_HOVER, PERCENT_TICKS, Labels, percent, tr
 LOG10_FLOOR = -4.0
 
 
+_SHOWN_BYTES = re.compile(r"(⟨[0-9a-f]{2}(?: [0-9a-f]{2})*⟩)")  # lmlab.token_text's ⟨f0 9f⟩
+
+
 def visible_token(text: str) -> str:
-    """A token as a student can read it: spaces, newlines and tabs made visible."""
+    """A token as a student can read it: spaces, newlines, tabs and returns made visible
+    (the spaces between shown bytes, ⟨f0 9f⟩, stay spaces)."""
     if text == "":
         return "∅"
-    return (text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
+    parts = _SHOWN_BYTES.split(text)  # odd items are shown bytes
+    return "".join(part if i % 2 else _visible_whitespace(part) for i, part in enumerate(parts))
+
+
+def _visible_whitespace(text: str) -> str:
+    return (text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥").replace("\r", "␍")
             .replace("\u200b", "⟨ZWSP⟩").replace("\u200d", "⟨ZWJ⟩").replace("\u200c", "⟨ZWNJ⟩"))
 
 
