@@ -19,6 +19,7 @@ from lmlab.generation import (MAX_NEW_TOKENS_LIMIT, MAX_PROMPT_CHARS, STRATEGY_P
                               compare_strategies, encode_prompt, generate_outputs,
                               generate_stream, normalize_params)
 from lmlab.probability import score_continuation
+from lmlab.inputs import plain_text
 
 # This page's widget and session keys (keys shared between pages live in components.state).
 GEN_PROMPT = "gen_prompt"
@@ -86,7 +87,7 @@ def run_one(params, colour: bool) -> None:
     for note in notes:
         st.info(tm(note))
     on_wait = busy_notice()
-    output = {"prompt": prompt, "text": "", "model": loaded.spec.name, "colour": colour,
+    output = {"prompt": plain_text(prompt), "text": "", "model": loaded.spec.name, "colour": colour,
               "strategy": tm(params.strategy_label), "outputs": []}
     st.session_state[GEN_OUTPUT] = output
     if params.streamable:
@@ -94,7 +95,7 @@ def run_one(params, colour: bool) -> None:
 
         stream = generate_stream(loaded, prompt, params, collect_ids=new_ids, on_wait=on_wait)
         with st.container(border=True, key="gen_output_box"):
-            st.text(prompt)
+            st.text(output["prompt"])  # as the model reads it: no bidi overrides
             stream_into_page(stream, output)  # Stop (a rerun) keeps what has arrived
         on_wait.clear()
         tokens = []
@@ -170,7 +171,8 @@ else:
             results = compare_strategies(loaded, prompt, {k: STRATEGY_PRESETS[k] for k in chosen},
                                          int(max_new), int(seed), on_wait=on_wait,
                                          on_progress=on_progress)
-            st.session_state[GEN_COMPARE_OUTPUT] = {"prompt": prompt, "results": results}
+            st.session_state[GEN_COMPARE_OUTPUT] = {"prompt": plain_text(prompt),
+                                                    "results": results}
         progress.empty()
         on_wait.clear()
     saved = st.session_state.get(GEN_COMPARE_OUTPUT)

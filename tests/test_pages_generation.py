@@ -172,3 +172,13 @@ def test_a_reply_without_visible_text_says_so(tiny_catalog, monkeypatch):
     assert sum(note in c.value for c in at.caption) == 1  # said once, not a blank bubble
     at.run()  # drawn from the history on the next run
     assert sum(note in c.value for c in at.caption) == 1
+
+
+def test_generated_text_shows_the_prompt_as_the_model_reads_it(tiny_catalog):
+    at = open_page("pages/generate.py")
+    at.text_area(key="gen_prompt").set_value("مرحبا 😀\u202eabc")
+    at.number_input(key="gen_max_new_tokens").set_value(4)
+    at.button(key="gen_run").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["gen_output"]["prompt"] == "مرحبا 😀abc"  # no mirroring override
+    assert any(x.value == "مرحبا 😀abc" for x in at.text)

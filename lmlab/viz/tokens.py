@@ -33,7 +33,8 @@ def visible_token(text: str) -> str:
 
 def _visible_whitespace(text: str) -> str:
     return (text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥").replace("\r", "␍")
-            .replace("\u200b", "⟨ZWSP⟩").replace("\u200d", "⟨ZWJ⟩").replace("\u200c", "⟨ZWNJ⟩"))
+            .replace("\u200b", "⟨ZWSP⟩").replace("\u200d", "⟨ZWJ⟩")
+            .replace("\u200c", "⟨ZWNJ⟩"))
 
 
 def _plotly_label(text: str) -> str:
