@@ -69,9 +69,13 @@ if saved:
     show_chart(st, surprisal_figure(score.tokens, labels=labels()), key="lens_surprisal")
     rows = [{"position": tok.index, "token": visible_token(tok.text), "probability": tok.prob,
              "surprisal (bits)": tok.surprisal_bits,
-             "top-5": "   ".join(f"{visible_token(x)} {p:.1%}" for x, p in tok.top)}
+             "top-5": [f"\u2066{visible_token(x)}\u2069 {p:.1%}" for x, p in tok.top]}
             for tok in score.tokens]
-    st.dataframe(rows, hide_index=True, key="lens_table")
+    # A list column draws each guess as its own chip, left to right, and the left-to-right
+    # isolate keeps a right-to-left token before its probability: in one text cell such a
+    # token turned the whole cell around and scrambled the guesses.
+    st.dataframe(rows, hide_index=True, key="lens_table",
+                 column_config={"top-5": st.column_config.ListColumn("top-5", width="large")})
     if loaded is not None:  # how one token was predicted, in the logit lens and the flow view
         pick, go = st.columns([3, 1], vertical_alignment="bottom")
         # Look deeper reads the prediction of token i at position i - 1 of the text.

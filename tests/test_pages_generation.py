@@ -116,6 +116,8 @@ def test_token_lens_scores_text(tiny_catalog):
     assert not at.exception and not at.error
     score = at.session_state["lens_output"]["score"]
     assert f"{score.perplexity:,.2f}" == at.metric[0].value
+    guesses = at.dataframe[0].value["top-5"].iloc[0]  # one chip per guess, token isolated
+    assert len(guesses) == 5 and all(g.startswith("\u2066") and "\u2069 " in g for g in guesses)
     at.text_area(key="lens_text").set_value("")
     at.button(key="lens_run").click().run()
     assert [e.value for e in at.error] == ["Please enter some text to score."]

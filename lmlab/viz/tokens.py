@@ -124,7 +124,9 @@ def chips_legend_html() -> str:
 CHIPS_CSS = """
 .lm-chips{line-height:2.1;white-space:pre-wrap;word-break:break-word;font-size:1rem}
 .lm-prefix{color:#555}
-.lm-chip{position:relative;border-radius:4px;padding:1px 1px;margin:0 1px;color:#111}
+.lm-chips{direction:ltr}
+.lm-chip{position:relative;border-radius:4px;padding:1px 1px;margin:0 1px;color:#111;
+  unicode-bidi:isolate}
 .lm-chip .lm-tip{display:none;position:absolute;left:0;top:1.9em;z-index:10;background:#fff;
   color:#111;border:1px solid #999;border-radius:6px;padding:4px 8px;white-space:nowrap;
   font-size:0.8rem;box-shadow:0 2px 6px rgba(0,0,0,.2);line-height:1.3}
