@@ -94,6 +94,8 @@ def cell_section(loaded) -> None:
         return
     capture = stored["capture"]
     first = capture.layers[0]
+    if stored.get("text") != text:
+        st.caption(t("Showing the last computed text; press Compute for the new one."))
     st.caption(t("{n_tokens} tokens · {n_layers} layers · {n_heads} query heads · "
                  "{n_kv_heads} key/value heads · d_k = {head_dim}",
                  n_tokens=capture.n_tokens, n_layers=capture.n_layers, n_heads=first.n_heads, n_kv_heads=first.n_kv_heads, head_dim=first.head_dim))

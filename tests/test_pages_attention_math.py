@@ -60,9 +60,11 @@ def test_bad_inputs_get_one_sentence_and_keep_the_result(tiny_catalog):
     assert [e.value for e in at.error] == ["Please enter some text to look at."]
     compute(at, "the cat sat on the mat .")
     assert not at.error
+    assert not any("Showing the last computed text" in c.value for c in at.caption)
     compute(at, "the cat sat on the mat . " * 20)
     assert len(at.error) == 1 and f"at most {MAX_MATH_TOKENS} tokens" in at.error[0].value
     assert at.session_state["am_capture"]["capture"].n_tokens < MAX_MATH_TOKENS  # kept
+    assert any("Showing the last computed text" in c.value for c in at.caption)  # and said so
     at.number_input(key="am_key").set_value(99).run()
     assert not at.exception
     assert len(at.error) == 1 and "Key position must be between 0 and" in at.error[0].value
