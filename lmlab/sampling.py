@@ -108,8 +108,7 @@ class IncrementalText:
             before = self._decode(self.ids[self._prefix:self._read])
             window = self._decode(self.ids[self._prefix:])
             if len(window) > len(before):
-                # A character the token limit cut in half would end the text as '�': dropped.
-                self.text += window[len(before):].rstrip("\ufffd")
+                self.text += window[len(before):]
                 self._prefix = self._read = len(self.ids)
         return self._release(final=True)
 

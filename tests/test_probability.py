@@ -139,15 +139,3 @@ def test_next_token_view_shows_loose_bytes_and_appends_only_whole_characters(smo
     assert view.texts[:2] == [" ⟨f0 9f 98⟩", " and"]
     assert view.appendable(0) is None  # a text box cannot hold part of a character
     assert view.appendable(1) == " and"
-
-
-def test_a_character_cut_by_the_token_limit_does_not_end_the_text_as_a_replacement(smollm):
-    from lmlab.sampling import IncrementalText
-
-    ids = smollm.tokenizer("I love 😀")["input_ids"]  # 😀 is two byte tokens
-    text = IncrementalText(smollm.tokenizer)
-    pieces = [text.add(i) for i in ids[:-1]]  # the limit came after the emoji's first bytes
-    pieces.append(text.finish())
-    assert "".join(pieces) == "I love "
-    whole = IncrementalText(smollm.tokenizer)
-    assert "".join([whole.add(i) for i in ids] + [whole.finish()]) == "I love 😀"
