@@ -35,6 +35,13 @@ use_router()
 CUSTOM = "Custom (edit the list)"
 
 
+def _mark_custom() -> None:
+    """An edited list is no longer the preset it started from."""
+    name = st.session_state.get(EMB_PRESET)
+    if name in emb.PRESETS and st.session_state[EMB_ITEMS] != emb.preset_text(name):
+        st.session_state[EMB_PRESET] = CUSTOM
+
+
 def _load_preset() -> None:
     name = st.session_state[EMB_PRESET]
     if name in emb.PRESETS:
@@ -82,7 +89,7 @@ with left:
                  format_func=t, on_change=_load_preset, disabled=url.locked("preset"))
     text = st.text_area(url.label("items", t("Words or sentences (one per line, up to {max_items}; “item | group” "
                           "colours groups)", max_items=emb.MAX_ITEMS)), height=260, key=EMB_ITEMS,
-                        disabled=url.locked("items"))
+                        disabled=url.locked("items"), on_change=_mark_custom)
     method = st.radio(url.label("method", t("Projection")), list(emb.METHODS),
                       disabled=url.locked("method"), format_func=lambda k: t(emb.METHODS[k]),
                       horizontal=True, key=EMB_METHOD)

@@ -52,6 +52,9 @@ def test_projector_sentence_source_and_presets(tiny_catalog):
     assert "swimming | -ing form" in at.text_area(key="emb_items").value
     key, result = last_memo(at, "emb_cache_embed")
     assert key[2] == "tiny/bert" and len(result.labels) == 24
+    at.text_area(key="emb_items").set_value("cat\ndog\nfish").run()
+    assert at.selectbox(key="emb_preset").value == "Custom (edit the list)"  # no longer the preset
+    assert at.text_area(key="emb_items").value == "cat\ndog\nfish"
 
 
 @pytest.mark.parametrize("text, expected", [
