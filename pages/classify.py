@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import url_state, working_text
 from components.downloads import csv_button
-from components.errors import shown_errors
+from components.errors import shown_errors, shown_result
 from components.hub_models import hub_model_loaded, hub_model_settings
 from components.i18n import labels as figure_texts, t
 from components.lessons import show_lesson
@@ -109,11 +109,10 @@ def minilm_tab(url: url_state.PageURL, text: str) -> None:
     encoder = load_model(MINILM)
     if encoder is None:
         return
-    trained = None
-    with shown_errors():
-        with st.spinner(t("Embedding the sentences and training…")):
-            trained = session_memo("classify_minilm", held_out,
-                                   lambda: embedding_classifier.train(encoder, examples, held_out))
+    with st.spinner(t("Embedding the sentences and training…")):
+        trained = shown_result(lambda: session_memo(
+            "classify_minilm", held_out,
+            lambda: embedding_classifier.train(encoder, examples, held_out)))
     if trained is None:
         return
     left, right = st.columns(2)
@@ -134,6 +133,7 @@ def minilm_tab(url: url_state.PageURL, text: str) -> None:
     st.caption(t("Held-out sentences it got wrong: {n}", n=len(wrong)))
     st.dataframe(wrong, hide_index=True, width="stretch")
     csv_button(wrong, "minilm_errors", "classify_minilm_csv")
+
 
 st.title(f"😊 {t('Sentiment')}")
 show_lesson("classify")
